@@ -98,9 +98,12 @@ FL_API FL_MUST_CHECK int fl_crypto_verify(const uint8_t sig[FL_SIGNATURE_BYTES],
                                           const uint8_t *msg, size_t len,
                                           const uint8_t pk[FL_PUBLIC_KEY_BYTES]);
 
-/* The Ed25519 Diffie-Hellman of noise-curve-ed@2.1.0: both keys are mapped to
- * Curve25519 and multiplied. 0, or FL_ERR_CRYPTO for a bad or low-order key
- * (out is zeroed). */
+/* The Ed25519 Diffie-Hellman of noise-curve-ed@2.1.0 (spec/noise.md section 3):
+ * s = clamp(SHA-512(local_sk[0..32))[0..32)), out = compressed Edwards s*P
+ * (crypto_scalarmult_ed25519_noclamp). Not X25519: the bytes differ.
+ * 0; FL_ERR_INVALID for a NULL argument; FL_ERR_CRYPTO (out zeroed) when
+ * remote_pk is non-canonical, of small order, off the prime-order subgroup,
+ * or the product is the identity -- exactly where the reference throws. */
 FL_API FL_MUST_CHECK int fl_crypto_dh_ed25519(uint8_t out[FL_DH_BYTES],
                                               const uint8_t local_sk[FL_SECRET_KEY_BYTES],
                                               const uint8_t remote_pk[FL_PUBLIC_KEY_BYTES]);
