@@ -158,8 +158,9 @@ int fl_crypto_aead_encrypt(uint8_t *c, size_t c_cap, size_t *clen, const uint8_t
                            const uint8_t key[FL_AEAD_KEY_BYTES]) {
   if (c == NULL || clen == NULL || nonce == NULL || key == NULL) return FL_ERR_INVALID;
   if ((m == NULL && mlen > 0) || (ad == NULL && adlen > 0)) return FL_ERR_INVALID;
-  if (mlen > SIZE_MAX - FL_AEAD_TAG_BYTES || c_cap < mlen + FL_AEAD_TAG_BYTES)
-    return FL_ERR_BUFFER;
+  /* libsodium aborts the process past its limit; refuse instead. */
+  if (mlen > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX) return FL_ERR_RANGE;
+  if (c_cap < mlen + FL_AEAD_TAG_BYTES) return FL_ERR_BUFFER;
   unsigned long long n = 0;
   crypto_aead_chacha20poly1305_ietf_encrypt(c, &n, m, mlen, ad, adlen, NULL, nonce, key);
   *clen = (size_t)n;

@@ -452,6 +452,9 @@ static void test_aead_refuses_misuse(void) {
   uint8_t key[32] = {0}, nonce[12] = {0}, c[40], m[24] = {0};
   size_t clen = 0, mlen = 0;
   FL_CHECK_EQ(fl_crypto_aead_encrypt(c, 39, &clen, m, 24, NULL, 0, nonce, key), FL_ERR_BUFFER);
+  /* Past libsodium's limit (where it would abort): refused before any read. */
+  FL_CHECK_EQ(fl_crypto_aead_encrypt(c, 40, &clen, m, SIZE_MAX - 100, NULL, 0, nonce, key),
+              FL_ERR_RANGE);
   FL_CHECK_EQ(fl_crypto_aead_encrypt(c, 40, &clen, NULL, 24, NULL, 0, nonce, key),
               FL_ERR_INVALID);
   FL_CHECK_EQ(fl_crypto_aead_encrypt(c, 40, &clen, m, 24, NULL, 1, nonce, key), FL_ERR_INVALID);
@@ -645,6 +648,8 @@ static void test_sstream_refuses_misuse(void) {
   FL_CHECK_EQ(fl_crypto_sstream_init_push(&push, header, key), 0);
   FL_CHECK_EQ(fl_crypto_sstream_init_pull(&pull, header, key), 0);
   FL_CHECK_EQ(fl_crypto_sstream_push(&push, c, 24, &clen, m, 8, NULL, 0, 0), FL_ERR_BUFFER);
+  FL_CHECK_EQ(fl_crypto_sstream_push(&push, c, 25, &clen, m, SIZE_MAX - 100, NULL, 0, 0),
+              FL_ERR_RANGE);
   FL_CHECK_EQ(fl_crypto_sstream_push(NULL, c, 25, &clen, m, 8, NULL, 0, 0), FL_ERR_INVALID);
   FL_CHECK_EQ(fl_crypto_sstream_push(&push, NULL, 25, &clen, m, 8, NULL, 0, 0), FL_ERR_INVALID);
   FL_CHECK_EQ(fl_crypto_sstream_push(&push, c, 25, NULL, m, 8, NULL, 0, 0), FL_ERR_INVALID);
