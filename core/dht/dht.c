@@ -607,7 +607,7 @@ static void on_request(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_addr 
     }
   }
   if (from_id) add_from_network(d, now_us, sock == expected_sock(d), from, from_id, &m->to);
-  if (m->internal && m->command < 5) d->st.cmd_rx[m->command]++;
+  if (m->internal && m->command < 5) d->st.cmd_in[m->command]++;
   if (m->internal) on_internal(d, now_us, sock, from, m);
   else on_user(d, now_us, sock, from, from_id, m);
 }

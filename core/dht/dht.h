@@ -136,6 +136,7 @@ typedef struct fl_dht_stats_i {
   uint64_t cmd_tx[5], cmd_rx[5];
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
+  uint64_t cmd_in[5];
 } fl_dht_stats_i;
 
 typedef struct fl_dht {
