@@ -14,7 +14,7 @@ import random
 import pytest
 
 from flock import enc
-from flock._lib import FL_ERR_DECODE, FlockError
+from flock._lib import FL_ERR_DECODE, FL_ERR_RANGE, FlockError
 
 N = 10_000
 MAX_SAFE = 2**53 - 1
@@ -411,3 +411,36 @@ def test_truncations_refused_by_both(js):
 def test_values_json_roundtrip_is_exact(values):
     """Guard for the harness itself: JSON carries every value exactly."""
     assert json.loads(json.dumps(values["uint"])) == values["uint"]
+
+
+ARRAY_TOO_BIG = r"""
+const c = require('compact-encoding')
+const codec = c.array(c.uint)
+const bytes = c.encode(codec, new Array(0x100001).fill(0))
+let refused = null
+try { c.decode(codec, bytes) } catch (e) { refused = e.message }
+const ok = c.decode(codec, c.encode(codec, new Array(0x100000).fill(0))).length
+console.log(JSON.stringify({ head: bytes.subarray(0, 5).toString('hex'), refused, ok }))
+"""
+
+
+@pytest.mark.interop
+def test_encoders_js_wraps_or_writes_what_c_refuses(js):
+    # uint24 above 2^24-1: JS silently keeps the low 24 bits; C refuses.
+    got = js.run_js_json(PIN_ENCODE, [["uint24", 2**24], ["uint24", 2**24 + 5]])
+    assert got == ["000000", "050000"]
+    for v in (2**24, 2**24 + 5):
+        with pytest.raises(FlockError) as e:
+            enc.encode_uint24(v)
+        assert e.value.code == FL_ERR_RANGE
+    # An array of 0x100001: JS writes it, then its own decoder refuses it;
+    # C refuses to write it and refuses to read it.
+    r = js.run_js_json(ARRAY_TOO_BIG)
+    assert r == {"head": "fe01001000", "refused": "Array is too big", "ok": 0x100000}
+    with pytest.raises(FlockError) as e:
+        enc.encode_array_len(0x100001)
+    assert e.value.code == FL_ERR_RANGE
+    with pytest.raises(FlockError) as e:
+        enc.decode_array_len(bytes.fromhex(r["head"]) + bytes(0x100001), max_len=2**64 - 1)
+    assert e.value.code == FL_ERR_DECODE
+    assert enc.decode_array_len(bytes.fromhex("fe00001000"), max_len=2**64 - 1) == (0x100000, 5)
