@@ -206,6 +206,10 @@ int fl_noise_status(const fl_noise *n) {
   return n == NULL ? FL_ERR_INVALID : n->status;
 }
 
+int fl_noise_is_initiator(const fl_noise *n) {
+  return n == NULL ? FL_ERR_INVALID : (n->initiator ? 1 : 0);
+}
+
 /* ---- Handshake messages ---------------------------------------------------- */
 
 /* The DH a token asks for, from our side's point of view. */

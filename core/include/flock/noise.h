@@ -118,6 +118,9 @@ FL_API int fl_noise_pattern_supported(const char *pattern);
 /* What to do next: one of FL_NOISE_WRITE/READ/DONE/FAILED. */
 FL_API int fl_noise_status(const fl_noise *n);
 
+/* 1 if n is the initiator, 0 if the responder, FL_ERR_INVALID for NULL. */
+FL_API int fl_noise_is_initiator(const fl_noise *n);
+
 /* The exact size the next handshake message will have with a payload of
  * payload_len bytes, or FL_ERR_STATE if it is not our turn to write. */
 FL_API int fl_noise_write_size(const fl_noise *n, size_t payload_len);
