@@ -22,6 +22,8 @@
 #define F_RELAY_THROUGH FL_HYPERDHT_PAYLOAD_RELAY_THROUGH
 #define F_RELAY_ADDRS FL_HYPERDHT_PAYLOAD_RELAY_ADDRESSES
 
+size_t fl_hyperdht_noise_payload_struct_size(void) { return sizeof(fl_hyperdht_noise_payload); }
+
 void fl_hyperdht_noise_payload_init(fl_hyperdht_noise_payload *p) {
   if (p == NULL) return;
   memset(p, 0, sizeof *p);

@@ -102,6 +102,9 @@ typedef struct fl_hyperdht_noise_payload {
   fl_addr relay_addresses[FL_HYPERDHT_PAYLOAD_ADDRESSES_MAX];
 } fl_hyperdht_noise_payload;
 
+/* sizeof(fl_hyperdht_noise_payload), so bindings can check their layout. */
+FL_API size_t fl_hyperdht_noise_payload_struct_size(void);
+
 /* Zero p and set version 1. */
 FL_API void fl_hyperdht_noise_payload_init(fl_hyperdht_noise_payload *p);
 
