@@ -205,7 +205,7 @@ class Handshake:
         self._drbg = drbg
         p = ctypes.c_void_p()
         check(_hs_new(ctypes.byref(p), None, bool(initiator), bytes(sk), remote_pk, ephemeral_sk,
-                      ctypes.cast(ctypes.byref(drbg.st), ctypes.c_void_p) if drbg else None),
+                      noise.drbg_ptr(drbg)),
               "fl_hyperdht_handshake_new")
         self._p = p
 
