@@ -31,6 +31,14 @@ def test_all_38_cacophony_vectors_pass():
     assert rc == 0
 
 
+def test_ed25519_vectors_made_with_the_reference_pass():
+    # make_ed25519_vectors.js: noise-handshake + noise-curve-ed, NN/XX/IK/XK
+    # and hyperdht's IK, with transport messages; keys given as seeds.
+    rc, out, err = run_tool(Path(__file__).parent / "vectors" / "noise-ed25519-reference.json")
+    assert out.strip().splitlines()[-1] == "5 passed, 0 failed", out + err
+    assert rc == 0
+
+
 def test_unsupported_protocols_are_skipped_not_passed(tmp_path):
     base = json.loads(CACOPHONY.read_text())["vectors"]
     nn = next(v for v in base if v["protocol_name"] == "Noise_NN_25519_ChaChaPoly_BLAKE2b")
