@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(pl, 0xaa, 64);
   int rc = fl_noise_read_message(reader, data + 1, size - 1, pl, sizeof pl, &plen);
   int st = fl_noise_status(reader);
+  if (fl_noise_check(reader) != 0) abort();
   if (rc == 0) {
     if (st == FL_NOISE_FAILED || plen > size - 1) abort();
   } else {

@@ -139,6 +139,7 @@ static int run_pattern(const char *name, fl_noise_dh dh, uint64_t seed_n) {
     rc = fl_noise_write_message(w, (const uint8_t *)payload, strlen(payload), msg, sizeof msg,
                                 &len);
     if (rc == 0) rc = fl_noise_read_message(r, msg, len, pl, sizeof pl, &plen);
+    if (rc == 0 && (fl_noise_check(a) != 0 || fl_noise_check(b) != 0)) rc = -110;
     if (rc == 0 && (plen != strlen(payload) || memcmp(pl, payload, plen) != 0)) rc = -103;
   }
   fl_noise_keys ka, kb;
@@ -230,6 +231,7 @@ static void test_noise_read_rejects_every_truncation_and_bit_flip(void) {
       FL_CHECK_EQ(plen, 0);
       for (size_t i = 0; i < sizeof pl; i++) FL_CHECK_EQ(pl[i], 0);
       FL_CHECK_EQ(fl_noise_status(reader), FL_NOISE_FAILED);
+      FL_CHECK_EQ(fl_noise_check(reader), 0);
       FL_CHECK_EQ(fl_noise_read_message(reader, msg, len, pl, sizeof pl, &plen), FL_ERR_STATE);
       fl_noise_keys k;
       FL_CHECK_EQ(fl_noise_split(reader, &k), FL_ERR_STATE);
@@ -410,6 +412,26 @@ static void test_noise_keypair_from_seed_matches_sign_keypair(void) {
   FL_CHECK_EQ(fl_noise_keypair_from_seed((fl_noise_dh)0, pk, sk, seed), FL_ERR_INVALID);
 }
 
+static void test_noise_check_catches_broken_invariants(void) {
+  ik_pair p;
+  FL_CHECK_EQ(ik_pair_new(&p), 0);
+  FL_CHECK_EQ(fl_noise_check(p.c), 0);
+  FL_CHECK_EQ(fl_noise_check(p.s), 0);
+  p.s->status = FL_NOISE_WRITE; /* the responder cannot write first */
+  FL_CHECK_EQ(fl_noise_check(p.s), FL_ERR_STATE);
+  p.s->status = FL_NOISE_DONE;  /* not after zero messages */
+  FL_CHECK_EQ(fl_noise_check(p.s), FL_ERR_STATE);
+  p.s->status = 99;
+  FL_CHECK_EQ(fl_noise_check(p.s), FL_ERR_STATE);
+  p.s->status = FL_NOISE_READ;
+  p.s->s.set = false;           /* IK's responder needs its static key */
+  FL_CHECK_EQ(fl_noise_check(p.s), FL_ERR_STATE);
+  p.s->s.set = true;
+  FL_CHECK_EQ(fl_noise_check(p.s), 0);
+  FL_CHECK_EQ(fl_noise_check(NULL), FL_ERR_INVALID);
+  ik_pair_free(&p);
+}
+
 int main(void) {
   if (fl_crypto_init() != 0) return 1;
   FL_RUN(test_noise_hyperdht_ik_vector_matches_reference);
@@ -422,5 +444,6 @@ int main(void) {
   FL_RUN(test_noise_transport_rejects_forgery_without_failing);
   FL_RUN(test_noise_allocation_failure_is_nomem);
   FL_RUN(test_noise_keypair_from_seed_matches_sign_keypair);
+  FL_RUN(test_noise_check_catches_broken_invariants);
   return fl_test_done();
 }
