@@ -8,7 +8,8 @@
  *   noise_bench ITERATIONS ROUNDS
  *
  * Prints one "name seconds_per_op" line per figure (best of ROUNDS rounds,
- * each of ITERATIONS operations), which bench_noise.py turns into ratios.
+ * each of ITERATIONS operations, in thread CPU time), which bench_noise.py
+ * turns into ratios.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,12 @@
 #include "flock/hyperdht.h"
 #include "flock/noise.h"
 
+/* CPU time of this thread, not wall time: on a machine shared with other
+ * jobs, time spent preempted would otherwise land in whichever batch it
+ * interrupted and skew the ratios. */
 static double now_s(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
