@@ -26,8 +26,12 @@ def c_side(pattern, initiator, s_seed, e_seed, remote_static, prologue):
                            static_sk=sk, remote_static=remote_static, ephemeral_sk=esk)
 
 
+MSGS = {"IK": 2, "XX": 3, "NN": 2, "XK": 3}
+PRESHARED_RS = ("IK", "XK")
+
+
 def payloads(pattern, case):
-    n = 2 if pattern == "IK" else 3
+    n = MSGS[pattern]
     return [hashlib.sha256(f"{pattern}{case}{i}".encode()).digest()[: 7 * i + case] for i in range(n)]
 
 
@@ -36,8 +40,8 @@ def js_only(peer, pattern, sd, prologue, pls, tag):
     ipk = noise.keypair_from_seed(sd[0])[0]
     rpk = noise.keypair_from_seed(sd[1])[0]
     peer.call("new", id=tag + "i", pattern=pattern, initiator=True, static_seed=sd[0].hex(),
-              remote_static=rpk.hex() if pattern == "IK" else None, e_seed=sd[2].hex(),
-              prologue=prologue.hex())
+              remote_static=rpk.hex() if pattern in PRESHARED_RS else None,
+              e_seed=sd[2].hex(), prologue=prologue.hex())
     peer.call("new", id=tag + "r", pattern=pattern, initiator=False, static_seed=sd[1].hex(),
               remote_static=None, e_seed=sd[3].hex(), prologue=prologue.hex())
     msgs = []
@@ -47,11 +51,14 @@ def js_only(peer, pattern, sd, prologue, pls, tag):
         assert peer.call("recv", id=rcv, msg=msg)["payload"] == pl.hex()
         msgs.append(msg)
     fi, fr = peer.call("final", id=tag + "i"), peer.call("final", id=tag + "r")
-    assert fi["remote_static"] == rpk.hex() and fr["remote_static"] == ipk.hex()
+    if pattern != "NN":
+        assert fi["remote_static"] == rpk.hex() and fr["remote_static"] == ipk.hex()
     return msgs, fi, fr
 
 
-@pytest.mark.parametrize("pattern", ["IK", "XX"])
+# IK and XX are the ones hyperdht and secret-stream run; NN and XK are the
+# other patterns noise-handshake implements.
+@pytest.mark.parametrize("pattern", ["IK", "XX", "NN", "XK"])
 @pytest.mark.parametrize("c_initiator", [True, False], ids=["c-initiator", "c-responder"])
 def test_c_and_js_handshake_byte_identical(peer, test_seed, pattern, c_initiator):
     prologue = b"" if pattern == "XX" else bytes.fromhex(
@@ -64,14 +71,15 @@ def test_c_and_js_handshake_byte_identical(peer, test_seed, pattern, c_initiator
         ipk = noise.keypair_from_seed(sd[0])[0]
         rpk = noise.keypair_from_seed(sd[1])[0]
         if c_initiator:
-            c = c_side(pattern, True, sd[0], sd[2], rpk if pattern == "IK" else None, prologue)
+            c = c_side(pattern, True, sd[0], sd[2], rpk if pattern in PRESHARED_RS else None,
+                       prologue)
             peer.call("new", id=tag, pattern=pattern, initiator=False, static_seed=sd[1].hex(),
                       remote_static=None, e_seed=sd[3].hex(), prologue=prologue.hex())
         else:
             c = c_side(pattern, False, sd[1], sd[3], None, prologue)
             peer.call("new", id=tag, pattern=pattern, initiator=True, static_seed=sd[0].hex(),
-                      remote_static=rpk.hex() if pattern == "IK" else None, e_seed=sd[2].hex(),
-                      prologue=prologue.hex())
+                      remote_static=rpk.hex() if pattern in PRESHARED_RS else None,
+                      e_seed=sd[2].hex(), prologue=prologue.hex())
         for i, pl in enumerate(pls):
             c_sends = (i % 2 == 0) == c_initiator
             if c_sends:
@@ -90,7 +98,10 @@ def test_c_and_js_handshake_byte_identical(peer, test_seed, pattern, c_initiator
         assert keys.hash.hex() == fj["hash"] == ref["hash"]
         assert keys.tx.hex() == fj["rx"] == ref["tx"]
         assert keys.rx.hex() == fj["tx"] == ref["rx"]
-        assert keys.remote_static == (rpk if c_initiator else ipk)
+        if pattern == "NN":
+            assert keys.remote_static is None
+        else:
+            assert keys.remote_static == (rpk if c_initiator else ipk)
         c.close()
 
 
