@@ -146,6 +146,8 @@ int fl_dht_init(fl_dht *d, const fl_node_config *cfg, fl_dht_fifo *txq, fl_dht_f
   d->stable_ticks = d->adaptive ? (int32_t)FL_DHT_STABLE_TICKS : 0;
   d->last_now_us = now_us;
   d->next_tick_us = d->next_drain_us = FL_TIME_NONE;
+  d->h.online = true;
+  d->h.head = 3;
   if (cfg->public_addr.family == FL_ADDR_IPV4)
     fl_dht_nat_add(&d->nat, cfg->public_addr.ip, cfg->public_addr.port);
   return 0;

@@ -123,7 +123,7 @@ typedef struct fl_dht_user_req {
 
 typedef struct fl_dht_stats_i {
   uint64_t rx_datagrams, rx_requests, rx_responses, tx_datagrams, tx_requests, tx_replies;
-  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx, drop_unsocketed;
+  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx;
   uint64_t drop_unmatched_response, drop_bad_token, drop_malformed_value, drop_no_target;
   uint64_t drop_delay_too_long, drop_invalid_id;
   uint64_t tx_queue_dropped, event_queue_dropped;
@@ -132,12 +132,26 @@ typedef struct fl_dht_stats_i {
   uint64_t queries_total, queries_active, queries_active_hw, queries_dropped, query_seen_dropped;
   uint64_t table_size, table_hw, table_dropped, table_added, table_removed;
   uint64_t delayed_active, delayed_hw, delayed_dropped;
-  uint64_t user_active, user_hw, user_dropped, user_expired;
+  uint64_t user_active, user_hw, user_dropped;
   uint64_t cmd_tx[5], cmd_rx[5];
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
   uint64_t cmd_in[5];
 } fl_dht_stats_i;
+
+/* lib/health.js: the last 4 ticks' totals. mark: 0 unset, 1 healthy,
+ * 2 degraded (an offline tick is marked healthy, as the reference does). */
+typedef struct fl_dht_health_tick {
+  uint64_t responses, timeouts;
+  uint8_t mark;
+} fl_dht_health_tick;
+
+typedef struct fl_dht_health {
+  fl_dht_health_tick w[4];
+  uint32_t head, len;
+  int32_t offline_ticks, degraded_ticks, healthy_ticks;
+  bool online, degraded;
+} fl_dht_health;
 
 typedef struct fl_dht {
   const fl_mem *mem;
@@ -205,6 +219,7 @@ typedef struct fl_dht {
   uint32_t nc_pong_len;
   fl_addr nc_pong_from[16], nc_pong_to[16];
 
+  fl_dht_health h;
   fl_dht_stats_i st;
 } fl_dht;
 
@@ -263,6 +278,10 @@ void fl_dht_io_timeouts(fl_dht *d, uint64_t now_us);
 void fl_dht_io_drain(fl_dht *d, uint64_t now_us);
 void fl_dht_token(fl_dht *d, const fl_addr *addr, int which, uint8_t out[32]);
 uint64_t fl_dht_io_deadline(const fl_dht *d);
+
+/* ---- dht_health.c ------------------------------------------------------------ */
+void fl_dht_health_reset(fl_dht *d);
+void fl_dht_health_update(fl_dht *d);
 
 /* ---- dht_query.c ------------------------------------------------------------ */
 #define FL_DHT_QF_EVENTS 0x01u   /* emit reply/closest/done events */

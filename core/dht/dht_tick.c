@@ -57,6 +57,7 @@ static void on_wakeup(fl_dht *d) {
   d->refresh_ticks = 1;
   d->has_last_host = false;
   d->st.wakeups++;
+  fl_dht_health_reset(d);
   if (d->adaptive && !d->ephemeral) {
     d->ephemeral = true;
     fl_dht_event(d, FL_EVENT_DHT_EPHEMERAL, 0, NULL);
@@ -83,6 +84,7 @@ static void on_tick(fl_dht *d, uint64_t now_us) {
   if (((d->tick & 63) == 0 && d->table_size < FL_DHT_K) || --d->refresh_ticks <= 0)
     fl_dht_refresh(d, now_us);
   d->down_hints_sent = 0;
+  fl_dht_health_update(d);
 }
 
 /* ---- bootstrap ---------------------------------------------------------------- */

@@ -42,6 +42,7 @@ EVENT_DHT_USER_REQUEST = 109
 EVENT_DHT_WAKEUP = 110
 EVENT_DHT_ADD_NODE = 111
 EVENT_DHT_REMOVE_NODE = 112
+EVENT_DHT_NETWORK_UPDATE = 113
 EVENT_NAMES = {v: k for k, v in globals().items() if k.startswith("EVENT_")}
 
 F_ID, F_TOKEN, F_TARGET, F_VALUE, F_INTERNAL = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -99,14 +100,14 @@ class Config(Structure):
 
 
 STATS_FIELDS = """rx_datagrams rx_requests rx_responses tx_datagrams tx_requests tx_replies
-drop_short drop_port0 drop_decode drop_unknown_type drop_udx drop_unsocketed
+drop_short drop_port0 drop_decode drop_unknown_type drop_udx
 drop_unmatched_response drop_bad_token drop_malformed_value drop_no_target
 drop_delay_too_long drop_invalid_id tx_queue_dropped event_queue_dropped
 requests_total requests_active requests_active_hw responses timeouts retries
 inflight_dropped congestion_queued congestion_hw
 queries_total queries_active queries_active_hw queries_dropped query_seen_dropped
 table_size table_hw table_dropped table_added table_removed
-delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped user_expired
+delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped
 cmd_tx*5 cmd_rx*5 down_hints_sent down_hints_limited down_hints_rx
 unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5
 tx_queue_len tx_queue_hw event_queue_len event_queue_hw api_misuse""".split()

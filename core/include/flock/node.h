@@ -124,6 +124,10 @@ enum {
   /* Table changes, only with config.table_events: addr, key = id. */
   FL_EVENT_DHT_ADD_NODE = 111,
   FL_EVENT_DHT_REMOVE_NODE = 112,
+  /* Network health changed (dht-rpc 'network-update', local only): code 0
+   * online, 1 degraded (over half of the requests of 4 ticks in a row timed
+   * out), 2 offline (2 busy ticks without a single response). */
+  FL_EVENT_DHT_NETWORK_UPDATE = 113,
   FL_EVENT_HYPERDHT_BASE = 200,
   FL_EVENT_UDX_BASE = 300,
   FL_EVENT_SWARM_BASE = 400
@@ -251,10 +255,19 @@ FL_API int fl_node_public_addr(const fl_node *n, fl_addr *out);
  * row order; returns how many. */
 FL_API size_t fl_node_table(const fl_node *n, fl_addr *addrs, uint8_t (*ids)[32], size_t cap);
 
-/* Counters, current sizes and high-water marks of every bounded thing. */
+/* Counters, current sizes and high-water marks of every bounded thing.
+ * rx/tx: datagrams in and out; drop_*: datagrams dropped without an answer
+ * (short = under 2 bytes, port0 = source port 0, decode = malformed,
+ * unknown_type = neither dht-rpc nor UDX, udx = UDX packets while no
+ * streams exist, unmatched_response = tid not in flight, bad_token =
+ * answered with error 2 only, malformed_value = PING_NAT/DOWN_HINT/
+ * DELAYED_PING values too short or port 0, no_target = FIND_NODE without
+ * one, delay_too_long = DELAYED_PING over max_ping_delay_ms, invalid_id =
+ * an id that is not hash(source), handled as id-less). *_active/_len =
+ * now, *_hw = high-water mark, *_dropped = refused at the limit. */
 typedef struct fl_node_stats {
   uint64_t rx_datagrams, rx_requests, rx_responses, tx_datagrams, tx_requests, tx_replies;
-  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx, drop_unsocketed;
+  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx;
   uint64_t drop_unmatched_response, drop_bad_token, drop_malformed_value, drop_no_target;
   uint64_t drop_delay_too_long, drop_invalid_id;
   uint64_t tx_queue_dropped, event_queue_dropped;
@@ -263,7 +276,7 @@ typedef struct fl_node_stats {
   uint64_t queries_total, queries_active, queries_active_hw, queries_dropped, query_seen_dropped;
   uint64_t table_size, table_hw, table_dropped, table_added, table_removed;
   uint64_t delayed_active, delayed_hw, delayed_dropped;
-  uint64_t user_active, user_hw, user_dropped, user_expired;
+  uint64_t user_active, user_hw, user_dropped;
   /* Per internal command (PING, PING_NAT, FIND_NODE, DOWN_HINT, DELAYED_PING),
    * as dht-rpc's stats.commands: tx = requests we sent, rx = responses to
    * them; cmd_in (below) = requests we received. */
