@@ -331,7 +331,7 @@ static void reping_done(fl_dht *d, uint64_t now_us, const fl_dht_req *r, bool ke
 }
 
 /* _check: liveness check of a table node. */
-void fl_dht_check(fl_dht *d, uint64_t now_us, uint32_t idx) {
+void fl_dht_liveness_check(fl_dht *d, uint64_t now_us, uint32_t idx) {
   fl_dht_peer *p = &d->peers[idx];
   p->pinged = d->tick;
   uint32_t r = fl_dht_request(d, now_us, FL_DHT_RK_CHECK, &p->addr, NULL, NULL, true,
@@ -493,7 +493,7 @@ static void on_down_hint(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_add
     uint32_t i = fl_dht_table_get(d, id);
     if (i != FL_DHT_NO_IDX && (d->peers[i].pinged < d->tick || d->peers[i].down_hints == 0)) {
       d->peers[i].down_hints++;
-      fl_dht_check(d, now_us, i);
+      fl_dht_liveness_check(d, now_us, i);
     }
   }
   fl_dht_reply(d, sock, from, m->tid, 0, NULL, 0, false, false, NULL);

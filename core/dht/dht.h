@@ -279,6 +279,9 @@ void fl_dht_io_drain(fl_dht *d, uint64_t now_us);
 void fl_dht_token(fl_dht *d, const fl_addr *addr, int which, uint8_t out[32]);
 uint64_t fl_dht_io_deadline(const fl_dht *d);
 
+/* ---- dht_check.c: 0, or the number of the first broken invariant -------------- */
+int fl_dht_check(const fl_dht *d);
+
 /* ---- dht_health.c ------------------------------------------------------------ */
 void fl_dht_health_reset(fl_dht *d);
 void fl_dht_health_update(fl_dht *d);
@@ -310,7 +313,7 @@ void fl_dht_nat_sample(fl_dht *d, const fl_addr *to);
 void fl_dht_remove_peer(fl_dht *d, uint32_t idx);
 int fl_dht_add_peer(fl_dht *d, uint64_t now_us, const fl_addr *addr, const uint8_t *id,
                     const fl_addr *to);
-void fl_dht_check(fl_dht *d, uint64_t now_us, uint32_t idx);
+void fl_dht_liveness_check(fl_dht *d, uint64_t now_us, uint32_t idx);
 void fl_dht_delayed_run(fl_dht *d, uint64_t now_us);
 fl_dht_user_req *fl_dht_user_take(fl_dht *d, uint64_t handle);
 /* dht_tick.c */

@@ -45,7 +45,7 @@ static void ping_some(fl_dht *d, uint64_t now_us) {
     /* As the reference: a node pinged this tick ends the round early. */
     if (oldest == FL_DHT_NO_IDX || d->tick == d->peers[oldest].pinged) continue;
     uint32_t next = d->peers[oldest].next;
-    fl_dht_check(d, now_us, oldest);
+    fl_dht_liveness_check(d, now_us, oldest);
     oldest = next;
   }
 }

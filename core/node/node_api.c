@@ -49,6 +49,13 @@ size_t fl_node_table(const fl_node *n, fl_addr *addrs, uint8_t (*ids)[32], size_
   return k;
 }
 
+int fl_node_check(const fl_node *n) {
+  if (!n) return FL_ERR_INVALID;
+  if (n->sock_state[0] > SOCK_FAILED || n->sock_state[1] > SOCK_FAILED) return 40;
+  if (n->dht.bound && (n->sock_state[0] != SOCK_OPEN || n->sock_state[1] != SOCK_OPEN)) return 41;
+  return fl_dht_check(&n->dht);
+}
+
 size_t fl_node_stats_size(void) { return sizeof(fl_node_stats); }
 
 int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {

@@ -157,6 +157,7 @@ _relay = bind("fl_node_relay", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_
 _add_node = bind("fl_node_add_node", c_int, P, c_uint64, POINTER(Addr))
 _refresh = bind("fl_node_refresh", c_int, P, c_uint64)
 _classify = bind("fl_node_classify", c_int, ctypes.c_char_p, c_size_t)
+_check = bind("fl_node_check", c_int, P)
 
 assert _config_size() == ctypes.sizeof(Config), "Config layout differs from fl_node_config"
 assert _stats_size() == ctypes.sizeof(Stats), "Stats layout differs from fl_node_stats"
@@ -297,6 +298,10 @@ class Node:
         ids = ctypes.create_string_buffer(32 * cap)
         n = _table(self._p, addrs, ids, cap)
         return [(addrs[i].tuple(), ids.raw[32 * i:32 * i + 32]) for i in range(n)]
+
+    def check(self):
+        """0 if every invariant holds, else the number of the broken rule."""
+        return check(_check(self._p), "check")
 
     def stats(self):
         s = Stats()

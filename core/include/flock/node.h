@@ -256,6 +256,12 @@ FL_API int fl_node_public_addr(const fl_node *n, fl_addr *out);
  * row order; returns how many. */
 FL_API size_t fl_node_table(const fl_node *n, fl_addr *addrs, uint8_t (*ids)[32], size_t cap);
 
+/* Walk the node's invariants (table rows sorted and bounded, the LRU and
+ * the table agree, in-flight and congestion bookkeeping, queue bounds).
+ * 0 if all hold, else a positive rule number; a simulator calls it after
+ * every step. FL_ERR_INVALID for a NULL node. */
+FL_API int fl_node_check(const fl_node *n);
+
 /* Counters, current sizes and high-water marks of every bounded thing.
  * rx/tx: datagrams in and out; drop_*: datagrams dropped without an answer
  * (short = under 2 bytes, port0 = source port 0, decode = malformed,

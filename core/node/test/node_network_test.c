@@ -111,6 +111,7 @@ static void test_network_find_node_returns_exact_k_closest(void) {
     uint8_t want[FL_DHT_K][32];
     size_t k = brute_closest(&s, from, target, want);
     FL_CHECK_EQ(done->ev.arg, k);
+    FL_CHECK(done->ev.sock >= 1 && done->ev.sock <= 8); /* hops to the closest */
     size_t got = 0;
     bool same = true;
     for (size_t e = 0; e < s.nodes[from].nevents; e++) {

@@ -280,6 +280,7 @@ def test_garbage_flood_leaves_it_answering_with_bounded_queues(b, test_seed):
             b.n.handle_timeout(b.now)
     b.n.poll_transmits()
     assert len(b.send(PING_E)) == 1
+    assert b.n.check() == 0
     st = b.n.stats()
     assert st["rx_datagrams"] - base["rx_datagrams"] == 20001
     assert st["tx_queue_hw"] <= 1024 and st["event_queue_hw"] <= 1024
