@@ -267,7 +267,61 @@ static void test_network_dead_node_is_forgotten(void) {
   sn_free(&s);
 }
 
+/* A user-command query with commit (dht-rpc query({..., commit: true})):
+ * QUERY_REPLY per answering node, then each of the k closest gets the
+ * command again carrying the token it issued, and QUERY_DONE says ok. */
+static void test_network_query_with_commit(void) {
+  simnet s;
+  uint64_t seed = fl_test_seed() + 3;
+  sn_init(&s);
+  fl_node_config c;
+  fl_node_config_default(&c);
+  sn_seed(&c, seed, 0);
+  fl_addr host = fl_addr_ipv4(127, 0, 0, 1, 0);
+  FL_CHECK_EQ(fl_node_config_bootstrapper(&c, &host, SN_BASE_PORT), 0);
+  c.user_requests = true;
+  sn_add(&s, &c);
+  s.nodes[0].auto_reply = true;
+  for (size_t i = 1; i < 30; i++) {
+    persistent_config(&c, seed, i);
+    c.user_requests = true;
+    size_t k = sn_add(&s, &c);
+    s.nodes[k].auto_reply = true;
+    sn_run_until(&s, s.now_us + 50000, 1000000);
+  }
+  FL_CHECK(sn_run_until(&s, s.now_us + 30 * SEC, 4000000));
+  uint8_t target[32];
+  memset(target, 0x5c, 32);
+  uint64_t qid;
+  size_t from = 7;
+  for (size_t i = 0; i < s.count; i++) s.nodes[i].user_seen = s.nodes[i].user_with_token = 0;
+  FL_CHECK_EQ(fl_node_query(s.nodes[from].n, s.now_us, target, 50, (const uint8_t *)"v", 1, true,
+                            &qid), 0);
+  sn_drain(&s, from);
+  FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+  const sn_event *done = sn_find_event(&s, from, FL_EVENT_DHT_QUERY_DONE, qid);
+  FL_CHECK(done != NULL);
+  FL_CHECK_EQ(done->ev.code, 0);
+  FL_CHECK_EQ(done->ev.arg, FL_DHT_K);
+  size_t replies = 0;
+  for (size_t e = 0; e < s.nodes[from].nevents; e++) {
+    const sn_event *x = &s.nodes[from].events[e];
+    if (x->ev.type != FL_EVENT_DHT_QUERY_REPLY || x->ev.id != qid) continue;
+    replies++;
+    FL_CHECK_EQ(x->ev.len, 2);
+    FL_CHECK_MEM(x->data, "rv", 2);
+    FL_CHECK(x->ev.flags & FL_EVENT_F_TOKEN);
+  }
+  FL_CHECK(replies >= FL_DHT_K);
+  /* the commits: one request with a valid token at each of the k closest */
+  size_t with_token = 0;
+  for (size_t i = 0; i < s.count; i++) with_token += s.nodes[i].user_with_token;
+  FL_CHECK_EQ(with_token, FL_DHT_K);
+  sn_free(&s);
+}
+
 int main(void) {
+  FL_RUN(test_network_query_with_commit);
   FL_RUN(test_network_bootstraps_and_everyone_is_persistent);
   FL_RUN(test_network_find_node_returns_exact_k_closest);
   FL_RUN(test_network_request_and_reply);

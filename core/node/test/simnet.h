@@ -32,6 +32,8 @@ typedef struct sn_event {
 typedef struct sn_node {
   fl_node *n;
   bool dead;
+  bool auto_reply;  /* answer every user request with "r" + its value */
+  uint64_t user_seen, user_with_token;
   uint16_t port[2];
   sn_event *events;
   size_t nevents;
@@ -65,7 +67,17 @@ static inline int sn_find(simnet *s, const fl_addr *to, uint32_t *sock) {
   return -1;
 }
 
+static inline void sn_drain_once(simnet *s, size_t i, bool *more);
+
 static inline void sn_drain(simnet *s, size_t i) {
+  bool more = true;
+  for (int round = 0; more && round < 8; round++) {
+    more = false;
+    sn_drain_once(s, i, &more);
+  }
+}
+
+static inline void sn_drain_once(simnet *s, size_t i, bool *more) {
   sn_node *sn = &s->nodes[i];
   for (;;) {
     sn_pkt *p = calloc(1, sizeof *p);
@@ -97,6 +109,15 @@ static inline void sn_drain(simnet *s, size_t i) {
       fl_addr b = fl_addr_ipv4(127, 0, 0, 1, sn->port[ev.sock]);
       if (fl_node_socket_opened(sn->n, s->now_us, ev.sock, &b) != 0) abort();
       continue;
+    }
+    if (ev.type == FL_EVENT_DHT_USER_REQUEST && sn->auto_reply) {
+      uint8_t v[65] = {'r'};
+      size_t n = ev.len < 64 ? ev.len : 64;
+      if (n) memcpy(v + 1, ev.data, n);
+      sn->user_seen++;
+      sn->user_with_token += (ev.flags & FL_EVENT_F_TOKEN) != 0;
+      if (fl_node_reply(sn->n, s->now_us, ev.id, v, n + 1, 0) != 0) abort();
+      *more = true;
     }
     if (sn->nevents < SN_EVENTS_MAX) {
       sn_event *e = &sn->events[sn->nevents++];
