@@ -637,6 +637,10 @@ void fl_dht_handle_message(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_a
                            const uint8_t *p, size_t len) {
   fl_dht_msg m;
   d->st.rx_datagrams++;
+  if (d->destroyed) {
+    d->st.drop_closed++; /* still in flight when we closed */
+    return;
+  }
   if (len < 2) {
     d->st.drop_short++;
     return;

@@ -137,6 +137,7 @@ typedef struct fl_dht_stats_i {
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
   uint64_t cmd_in[5];
+  uint64_t drop_closed;
 } fl_dht_stats_i;
 
 /* lib/health.js: the last 4 ticks' totals. mark: 0 unset, 1 healthy,
@@ -232,6 +233,7 @@ void fl_dht_start(fl_dht *d, uint64_t now_us, uint16_t server_port, uint16_t cli
 void fl_dht_handle_message(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_addr *from,
                            const uint8_t *p, size_t len);
 void fl_dht_handle_timeout(fl_dht *d, uint64_t now_us);
+void fl_dht_close(fl_dht *d, uint64_t now_us);
 uint64_t fl_dht_next_deadline(const fl_dht *d);
 
 /* ---- output helpers (dht.c) ----------------------------------------------- */
@@ -300,6 +302,7 @@ void fl_dht_query_on_error(fl_dht *d, uint64_t now_us, fl_dht_req *r, bool timeo
 void fl_dht_query_on_cycle(fl_dht *d, uint64_t now_us, fl_dht_req *r);
 void fl_dht_query_free_all(fl_dht *d);
 int fl_dht_query_cancel(fl_dht *d, uint64_t now_us, uint64_t qid);
+uint64_t fl_dht_query_id(const fl_dht_query *q);
 
 /* ---- dht.c callbacks from the engine ----------------------------------------- */
 void fl_dht_on_response(fl_dht *d, uint64_t now_us, fl_dht_req *r, uint32_t sock,

@@ -408,6 +408,8 @@ void fl_dht_query_on_cycle(fl_dht *d, uint64_t now_us, fl_dht_req *r) {
   read_more(d, now_us, q);
 }
 
+uint64_t fl_dht_query_id(const fl_dht_query *q) { return q->id; }
+
 int fl_dht_query_cancel(fl_dht *d, uint64_t now_us, uint64_t qid) {
   for (uint32_t i = 0; i < d->queries_max; i++) {
     fl_dht_query *q = d->queries[i];

@@ -76,7 +76,21 @@ int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {
 static int enter(fl_node *n, uint64_t now_us) {
   if (!n) return FL_ERR_INVALID;
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
   if (!n->dht.bound) return FL_ERR_STATE;
+  return 0;
+}
+
+int fl_node_close(fl_node *n, uint64_t now_us) {
+  if (!n) return FL_ERR_INVALID;
+  if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
+  fl_dht_close(&n->dht, now_us);
+  for (uint32_t sock = 0; sock < 2; sock++) {
+    if (n->sock_state[sock] != SOCK_OPEN && n->sock_state[sock] != SOCK_OPENING) continue;
+    fl_event *ev = fl_dht_event(&n->dht, FL_EVENT_SOCKET_CLOSE, 0, NULL);
+    if (ev) ev->sock = sock;
+  }
   return 0;
 }
 
@@ -197,6 +211,7 @@ int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *v
 int fl_node_add_node(fl_node *n, uint64_t now_us, const fl_addr *addr) {
   if (!n) return FL_ERR_INVALID;
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
   if (!ipv4_to(addr)) return misuse(n);
   uint8_t id[32];
   fl_dht_node_id(id, addr);

@@ -109,7 +109,7 @@ queries_total queries_active queries_active_hw queries_dropped query_seen_droppe
 table_size table_hw table_dropped table_added table_removed
 delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped
 cmd_tx*5 cmd_rx*5 down_hints_sent down_hints_limited down_hints_rx
-unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5
+unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5 drop_closed
 tx_queue_len tx_queue_hw event_queue_len event_queue_hw api_misuse""".split()
 
 
@@ -158,6 +158,7 @@ _add_node = bind("fl_node_add_node", c_int, P, c_uint64, POINTER(Addr))
 _refresh = bind("fl_node_refresh", c_int, P, c_uint64)
 _classify = bind("fl_node_classify", c_int, ctypes.c_char_p, c_size_t)
 _check = bind("fl_node_check", c_int, P)
+_close = bind("fl_node_close", c_int, P, c_uint64)
 
 assert _config_size() == ctypes.sizeof(Config), "Config layout differs from fl_node_config"
 assert _stats_size() == ctypes.sizeof(Stats), "Stats layout differs from fl_node_stats"
@@ -298,6 +299,11 @@ class Node:
         ids = ctypes.create_string_buffer(32 * cap)
         n = _table(self._p, addrs, ids, cap)
         return [(addrs[i].tuple(), ids.raw[32 * i:32 * i + 32]) for i in range(n)]
+
+    def shutdown(self, now_us):
+        """fl_node_close: end queries and requests, ask the driver to close
+        the sockets (SOCKET_CLOSE events); the object stays usable for polls."""
+        return check(_close(self._p, now_us), "fl_node_close")
 
     def check(self):
         """0 if every invariant holds, else the number of the broken rule."""

@@ -236,6 +236,15 @@ FL_API FL_MUST_CHECK int fl_node_new(const fl_node_config *c, uint64_t now_us, f
 /* Free a node (NULL is fine). Its pending requests are dropped silently. */
 FL_API void fl_node_free(fl_node *n);
 
+/* Stop the node (dht-rpc destroy()): every query ends (QUERY_DONE with
+ * FL_ERR_CLOSED), every request fails (REQUEST_FAILED, FL_ERR_CLOSED),
+ * pending DELAYED_PING replies are dropped, timers stop (next_deadline is
+ * FL_TIME_NONE) and FL_EVENT_SOCKET_CLOSE asks the driver to close each
+ * open socket. Datagrams still arriving are ignored (drop_closed); DHT
+ * calls return FL_ERR_CLOSED. Drain, then fl_node_free. 0, FL_ERR_INVALID,
+ * or FL_ERR_CLOSED if already closed. */
+FL_API FL_MUST_CHECK int fl_node_close(fl_node *n, uint64_t now_us);
+
 /* ---- Node state -------------------------------------------------------------- */
 
 /* The routing-table id into out; returns 1 if the node is persistent (the id
@@ -291,6 +300,7 @@ typedef struct fl_node_stats {
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
   uint64_t cmd_in[5];
+  uint64_t drop_closed;
   uint64_t tx_queue_len, tx_queue_hw, event_queue_len, event_queue_hw;
   uint64_t api_misuse;
 } fl_node_stats;

@@ -285,3 +285,17 @@ def test_garbage_flood_leaves_it_answering_with_bounded_queues(b, test_seed):
     assert st["rx_datagrams"] - base["rx_datagrams"] == 20001
     assert st["tx_queue_hw"] <= 1024 and st["event_queue_hw"] <= 1024
     assert st["table_size"] <= 1024 and st["delayed_hw"] <= 256
+
+
+def test_shutdown_ends_everything(b):
+    rid = b.n.ping(b.now, ("127.0.0.1", 20002))
+    b.n.poll_transmits()
+    b.n.shutdown(b.now)
+    evs = b.n.poll_events()
+    assert [e.id for e in evs if e.type == fn.EVENT_DHT_REQUEST_FAILED and e.code == -10] == [rid]
+    assert sorted(e.sock for e in evs if e.type == fn.EVENT_SOCKET_CLOSE) == [0, 1]
+    assert b.n.next_deadline() == fn.TIME_NONE
+    assert b.send(PING_E) == []
+    with pytest.raises(FlockError) as e:
+        b.n.ping(b.now, ("127.0.0.1", 20002))
+    assert e.value.name == "FL_ERR_CLOSED"
