@@ -45,6 +45,7 @@ typedef struct simnet {
   size_t count;
   sn_pkt *head, *tail;
   uint64_t delivered, dropped;
+  uint64_t fingerprint; /* FNV-1a over every delivered datagram and its time */
   uint64_t steps;
 } simnet;
 
@@ -52,6 +53,7 @@ static inline void sn_init(simnet *s) {
   memset(s, 0, sizeof *s);
   s->now_us = 1000000;
   s->latency_us = 1000;
+  s->fingerprint = 0xcbf29ce484222325ull;
 }
 
 static inline int sn_find(simnet *s, const fl_addr *to, uint32_t *sock) {
@@ -169,6 +171,9 @@ static inline bool sn_step(simnet *s, uint64_t until) {
       if (fl_node_handle_datagram(to->n, s->now_us, p->to_sock, &p->from, p->data, p->len) != 0)
         abort();
       s->delivered++;
+      uint64_t h = s->fingerprint ^ p->at ^ ((uint64_t)p->to_node << 48);
+      for (size_t b = 0; b < p->len; b++) h = (h ^ p->data[b]) * 0x100000001b3ull;
+      s->fingerprint = h;
       sn_drain(s, p->to_node);
       if (s->steps % 8 == 0 && fl_node_check(to->n) != 0) {
         fprintf(stderr, "fl_node_check: rule %d broken\n", fl_node_check(to->n));

@@ -299,3 +299,15 @@ def test_shutdown_ends_everything(b):
     with pytest.raises(FlockError) as e:
         b.n.ping(b.now, ("127.0.0.1", 20002))
     assert e.value.name == "FL_ERR_CLOSED"
+
+
+def test_early_and_repeated_timeouts_change_nothing(b):
+    b.n.handle_timeout(b.now)
+    before = b.n.stats()
+    for _ in range(3):
+        b.n.handle_timeout(b.now)
+    assert b.n.poll_transmits() == [] and b.n.stats() == before
+    dl = b.n.next_deadline()
+    assert dl > b.now
+    b.n.handle_timeout(dl - 1)
+    assert b.n.stats() == before
