@@ -157,17 +157,23 @@ int fl_node_ping(fl_node *n, uint64_t now_us, const fl_addr *to, uint64_t *rid) 
   return fl_node_request(n, now_us, to, true, FL_DHT_CMD_PING, NULL, NULL, NULL, 0, -1, rid);
 }
 
-int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
-                  size_t len, uint32_t flags) {
+int fl_node_reply_to(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
+                     size_t len, uint32_t flags, const fl_addr *to) {
   int rc = enter(n, now_us);
   if (rc < 0) return rc;
   if ((!value && len) || len > FL_DGRAM_BYTES_MAX - 200) return misuse(n);
+  if (to && !ipv4_to(to)) return misuse(n);
   fl_dht_user_req *u = fl_dht_user_take(&n->dht, handle);
   if (!u) return FL_ERR_NOT_FOUND;
   bool closer = u->has_target && !(flags & FL_NODE_REPLY_NO_CLOSER);
-  fl_dht_reply(&n->dht, u->sock, &u->from, u->tid, 0, value, len, value != NULL,
+  fl_dht_reply(&n->dht, u->sock, to ? to : &u->from, u->tid, 0, value, len, value != NULL,
                !(flags & FL_NODE_REPLY_NO_TOKEN), closer ? u->target : NULL);
   return 0;
+}
+
+int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
+                  size_t len, uint32_t flags) {
+  return fl_node_reply_to(n, now_us, handle, value, len, flags, NULL);
 }
 
 int fl_node_reply_error(fl_node *n, uint64_t now_us, uint64_t handle, uint64_t code,

@@ -151,6 +151,8 @@ _request = bind("fl_node_request", c_int, P, c_uint64, POINTER(Addr), c_bool, c_
                 ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, c_size_t, c_int,
                 POINTER(c_uint64))
 _reply = bind("fl_node_reply", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t, c_uint32)
+_reply_to = bind("fl_node_reply_to", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t,
+                  c_uint32, POINTER(Addr))
 _reply_error = bind("fl_node_reply_error", c_int, P, c_uint64, c_uint64, c_uint64, c_uint32)
 _relay = bind("fl_node_relay", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t,
               POINTER(Addr))
@@ -345,7 +347,10 @@ class Node:
                        value, len(value) if value else 0, retries, byref(r)), "request")
         return r.value
 
-    def reply(self, now_us, handle, value=None, flags=0):
+    def reply(self, now_us, handle, value=None, flags=0, to=None):
+        if to is not None:
+            return check(_reply_to(self._p, now_us, handle, value, len(value) if value else 0,
+                                   flags, byref(Addr.of(to))), "reply_to")
         return check(_reply(self._p, now_us, handle, value, len(value) if value else 0, flags),
                      "reply")
 

@@ -349,6 +349,12 @@ FL_API FL_MUST_CHECK int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t han
                                        const uint8_t *value, size_t len, uint32_t flags);
 FL_API FL_MUST_CHECK int fl_node_reply_error(fl_node *n, uint64_t now_us, uint64_t handle,
                                              uint64_t code, uint32_t flags);
+/* fl_node_reply with another destination (dht-rpc reply(value, {to})): the
+ * response goes to `to` and its `to` field names it, e.g. to answer the
+ * original requester of a relayed request. */
+FL_API FL_MUST_CHECK int fl_node_reply_to(fl_node *n, uint64_t now_us, uint64_t handle,
+                                          const uint8_t *value, size_t len, uint32_t flags,
+                                          const fl_addr *to);
 FL_API FL_MUST_CHECK int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle,
                                        const uint8_t *value, size_t len, const fl_addr *to);
 /* dht-rpc addNode({host, port}). 0, FL_ERR_INVALID, FL_ERR_LIMIT. */

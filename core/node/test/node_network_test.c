@@ -344,7 +344,62 @@ static void test_network_runs_are_deterministic(void) {
   FL_CHECK(a != c);
 }
 
+static const sn_event *last_user(const simnet *s, size_t i) {
+  const sn_event *u = NULL;
+  for (size_t k = 0; k < s->nodes[i].nevents; k++)
+    if (s->nodes[i].events[k].ev.type == FL_EVENT_DHT_USER_REQUEST) u = &s->nodes[i].events[k];
+  return u;
+}
+
+/* dht-rpc's test.js "relay": a asks b, b relays to c with its value
+ * appended, c answers a directly; a's request completes with c's reply. */
+static void test_network_relay(void) {
+  simnet s;
+  sn_init(&s);
+  fl_node_config c;
+  fl_node_config_default(&c);
+  fl_addr host = fl_addr_ipv4(127, 0, 0, 1, 0);
+  FL_CHECK_EQ(fl_node_config_bootstrapper(&c, &host, SN_BASE_PORT), 0);
+  sn_add(&s, &c);
+  for (size_t i = 1; i <= 3; i++) {
+    persistent_config(&c, 21, i);
+    c.user_requests = true;
+    sn_add(&s, &c);
+  }
+  FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+  size_t a = 1, b = 2, cc = 3;
+  uint64_t rid;
+  fl_addr to_b = sn_addr(&s, b), to_c = sn_addr(&s, cc), to_a = sn_addr(&s, a);
+  FL_CHECK_EQ(fl_node_request(s.nodes[a].n, s.now_us, &to_b, false, 1, NULL, NULL,
+                              (const uint8_t *)"a", 1, -1, &rid), 0);
+  sn_drain(&s, a);
+  FL_CHECK(sn_run_until(&s, s.now_us + 5000, 10000));
+  const sn_event *u = last_user(&s, b);
+  FL_CHECK(u != NULL);
+  FL_CHECK_EQ(u->ev.code, 1);
+  FL_CHECK_EQ(u->ev.addr.port, to_a.port);
+  FL_CHECK_EQ(fl_node_relay(s.nodes[b].n, s.now_us, u->ev.id, (const uint8_t *)"ab", 2, &to_c), 0);
+  sn_drain(&s, b);
+  FL_CHECK(sn_run_until(&s, s.now_us + 5000, 10000));
+  u = last_user(&s, cc);
+  FL_CHECK(u != NULL);
+  FL_CHECK_EQ(u->ev.addr.port, to_b.port);
+  FL_CHECK_EQ(u->ev.len, 2);
+  FL_CHECK_EQ(fl_node_reply_to(s.nodes[cc].n, s.now_us, u->ev.id, (const uint8_t *)"abc", 3, 0,
+                               &to_a), 0);
+  sn_drain(&s, cc);
+  FL_CHECK(sn_run_until(&s, s.now_us + 5000, 10000));
+  const sn_event *r = sn_find_event(&s, a, FL_EVENT_DHT_RESPONSE, rid);
+  FL_CHECK(r != NULL);
+  FL_CHECK_EQ(r->ev.len, 3);
+  FL_CHECK_MEM(r->data, "abc", 3);
+  FL_CHECK_EQ(r->ev.addr.port, to_c.port);   /* from c */
+  FL_CHECK_EQ(r->ev.addr2.port, to_a.port);  /* addressed to a */
+  sn_free(&s);
+}
+
 int main(void) {
+  FL_RUN(test_network_relay);
   FL_RUN(test_network_runs_are_deterministic);
   FL_RUN(test_network_query_with_commit);
   FL_RUN(test_network_bootstraps_and_everyone_is_persistent);
