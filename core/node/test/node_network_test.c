@@ -398,7 +398,38 @@ static void test_network_relay(void) {
   sn_free(&s);
 }
 
+/* dht-rpc's test.js "nat update event": a firewalled persistent node first
+ * sees itself at its client port (its requests leave from there), then at
+ * its server port once the firewall probe passed. */
+static void test_network_nat_updates_client_then_server_port(void) {
+  simnet s;
+  sn_init(&s);
+  fl_node_config c;
+  fl_node_config_default(&c);
+  fl_addr host = fl_addr_ipv4(127, 0, 0, 1, 0);
+  FL_CHECK_EQ(fl_node_config_bootstrapper(&c, &host, SN_BASE_PORT), 0);
+  sn_add(&s, &c);
+  persistent_config(&c, 5, 1);
+  c.firewalled = true;
+  size_t b = sn_add(&s, &c);
+  FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+  uint16_t ports[4];
+  size_t n = 0;
+  for (size_t k = 0; k < s.nodes[b].nevents && n < 4; k++) {
+    const fl_event *e = &s.nodes[b].events[k].ev;
+    if (e->type == FL_EVENT_DHT_NAT_UPDATE) ports[n++] = e->addr.port;
+  }
+  FL_CHECK_EQ(n, 2);
+  FL_CHECK_EQ(ports[0], s.nodes[b].port[1]);
+  FL_CHECK_EQ(ports[1], s.nodes[b].port[0]);
+  uint32_t st = fl_node_state(s.nodes[b].n);
+  FL_CHECK(st & FL_NODE_S_PERSISTENT);
+  FL_CHECK(!(st & FL_NODE_S_FIREWALLED));
+  sn_free(&s);
+}
+
 int main(void) {
+  FL_RUN(test_network_nat_updates_client_then_server_port);
   FL_RUN(test_network_relay);
   FL_RUN(test_network_runs_are_deterministic);
   FL_RUN(test_network_query_with_commit);
