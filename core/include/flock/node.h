@@ -46,8 +46,12 @@
  * then FL_EVENT_DHT_QUERY_DONE, all with the query id. fl_node_ping /
  * fl_node_request -> FL_EVENT_DHT_RESPONSE or FL_EVENT_DHT_REQUEST_FAILED.
  * With config.user_requests, user commands arrive as
- * FL_EVENT_DHT_USER_REQUEST and are answered with fl_node_reply(_error).
- * Counters: fl_node_stats_get(n, &st, sizeof st).
+ * FL_EVENT_DHT_USER_REQUEST and are answered with fl_node_reply(_to),
+ * fl_node_reply_error or fl_node_relay.
+ * Shutdown: fl_node_close (queries/requests end with FL_ERR_CLOSED, then
+ * FL_EVENT_SOCKET_CLOSE per socket), drain, fl_node_free.
+ * Counters: fl_node_stats_get(n, &st, sizeof st); invariants: fl_node_check.
+ * Python: harness/flock/node.py (Node, config, events as objects).
  */
 #ifndef FLOCK_NODE_H
 #define FLOCK_NODE_H
