@@ -307,10 +307,16 @@ typedef int (*fl_dht_commit_fn)(void *ctx, fl_dht *d, uint64_t now_us, uint64_t 
 int fl_dht_query_commit_request(fl_dht *d, uint64_t now_us, uint64_t qid, const fl_addr *to,
                                 const uint8_t *token, bool internal, uint64_t command,
                                 const uint8_t *target, const uint8_t *value, size_t value_len);
-int fl_dht_query_start_commit(fl_dht *d, uint64_t now_us, const uint8_t target[32],
-                              bool internal, uint64_t command, const uint8_t *value,
-                              size_t value_len, uint32_t flags, fl_dht_commit_fn fn, void *ctx,
-                              uint64_t *qid);
+/* Options of a query beyond the common ones (dht-rpc query opts). */
+typedef struct fl_dht_query_opts {
+  const fl_addr *nodes;   /* seeds tried first (opts.nodes / closestNodes) */
+  size_t nodes_len;       /* at most FL_DHT_K are used */
+  fl_dht_commit_fn commit; /* custom commit (sets FL_DHT_QF_COMMIT) */
+  void *commit_ctx;
+} fl_dht_query_opts;
+int fl_dht_query_start_opts(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
+                            uint64_t command, const uint8_t *value, size_t value_len,
+                            uint32_t flags, const fl_dht_query_opts *opts, uint64_t *qid);
 int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
                        uint64_t command, const uint8_t *value, size_t value_len, uint32_t flags,
                        uint64_t *qid);

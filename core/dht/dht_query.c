@@ -278,14 +278,15 @@ static void read_more(fl_dht *d, uint64_t now_us, fl_dht_query *q) {
 int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
                        uint64_t command, const uint8_t *value, size_t value_len, uint32_t flags,
                        uint64_t *qid) {
-  return fl_dht_query_start_commit(d, now_us, target, internal, command, value, value_len, flags,
-                                   NULL, NULL, qid);
+  return fl_dht_query_start_opts(d, now_us, target, internal, command, value, value_len, flags,
+                                 NULL, qid);
 }
 
-int fl_dht_query_start_commit(fl_dht *d, uint64_t now_us, const uint8_t target[32],
-                              bool internal, uint64_t command, const uint8_t *value,
-                              size_t value_len, uint32_t flags, fl_dht_commit_fn fn, void *ctx,
-                              uint64_t *qid) {
+int fl_dht_query_start_opts(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
+                            uint64_t command, const uint8_t *value, size_t value_len,
+                            uint32_t flags, const fl_dht_query_opts *opts, uint64_t *qid) {
+  static const fl_dht_query_opts none = {NULL, 0, NULL, NULL};
+  if (!opts) opts = &none;
   uint32_t slot = 0;
   while (slot < d->queries_max && d->queries[slot]) slot++;
   if (slot == d->queries_max) {
@@ -316,13 +317,20 @@ int fl_dht_query_start_commit(fl_dht *d, uint64_t now_us, const uint8_t target[3
   uint32_t c = d->cfg.concurrency;
   q->concurrency = (flags & FL_DHT_QF_BACKGROUND) ? (c < 2 ? c : (c / 8 > 2 ? c / 8 : 2)) : c;
   q->retries = d->cfg.query_retries;
-  q->commit_fn = fn;
-  q->commit_ctx = ctx;
-  if (fn) q->flags |= FL_DHT_QF_COMMIT;
+  q->commit_fn = opts->commit;
+  q->commit_ctx = opts->commit_ctx;
+  if (opts->commit) q->flags |= FL_DHT_QF_COMMIT;
   d->st.queries_total++;
   if (d->st.queries_active > d->st.queries_active_hw) d->st.queries_active_hw = d->st.queries_active;
   d->refresh_ticks = FL_DHT_REFRESH_TICKS;
   if (qid) *qid = q->id;
+  /* Seeds go on the pending stack in reverse so the first is tried first. */
+  size_t seeds = opts->nodes_len < FL_DHT_K ? opts->nodes_len : FL_DHT_K;
+  for (size_t i = seeds; i-- > 0;) {
+    uint8_t id[32];
+    fl_dht_node_id(id, &opts->nodes[i]);
+    if (memcmp(id, d->table_id, 32) != 0) add_pending(d, now_us, q, &opts->nodes[i], id, -1);
+  }
   add_from_table(d, now_us, q);
   for (uint32_t i = 0; q->pending_len < FL_DHT_K && i < d->cfg.bootstrap_len; i++) {
     uint8_t id[32];

@@ -123,6 +123,32 @@ static void test_network_find_node_returns_exact_k_closest(void) {
     }
     FL_CHECK_EQ(got, k);
     exact += same;
+    if (t == 0) {
+      /* again, seeded with the k closest found (dht-rpc opts.nodes): the
+       * seeds are asked first, with the slow start of 3, and the answer
+       * is the same */
+      fl_addr seeds[FL_DHT_K];
+      size_t ns = 0;
+      for (size_t e = 0; e < s.nodes[from].nevents; e++) {
+        const fl_event *ev = &s.nodes[from].events[e].ev;
+        if (ev->type == FL_EVENT_DHT_QUERY_NODE && ev->id == qid) seeds[ns++] = ev->addr;
+      }
+      fl_node *n = s.nodes[from].n;
+      fl_dht_query_opts o = {seeds, ns, NULL, NULL};
+      uint64_t q2;
+      FL_CHECK_EQ(fl_dht_query_start_opts(&n->dht, s.now_us, target, true, FL_DHT_CMD_FIND_NODE,
+                                          NULL, 0, FL_DHT_QF_EVENTS, &o, &q2), 0);
+      sn_drain(&s, from);
+      FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+      size_t again = 0;
+      for (size_t e = 0; e < s.nodes[from].nevents; e++) {
+        const fl_event *ev = &s.nodes[from].events[e].ev;
+        if (ev->type != FL_EVENT_DHT_QUERY_NODE || ev->id != q2) continue;
+        FL_CHECK_MEM(ev->key, want[again], 32);
+        again++;
+      }
+      FL_CHECK_EQ(again, k);
+    }
   }
   FL_CHECK_EQ(exact, 10);
   sn_free(&s);
@@ -477,8 +503,9 @@ static void test_network_query_commit_hook(void) {
   uint64_t qid;
   size_t from = 3;
   fl_node *n = s.nodes[from].n;
-  FL_CHECK_EQ(fl_dht_query_start_commit(&n->dht, s.now_us, target, false, 60, NULL, 0,
-                                        FL_DHT_QF_EVENTS, commit_hook, &h, &qid), 0);
+  fl_dht_query_opts o = {NULL, 0, commit_hook, &h};
+  FL_CHECK_EQ(fl_dht_query_start_opts(&n->dht, s.now_us, target, false, 60, NULL, 0,
+                                      FL_DHT_QF_EVENTS, &o, &qid), 0);
   sn_drain(&s, from);
   FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
   const sn_event *done = sn_find_event(&s, from, FL_EVENT_DHT_QUERY_DONE, qid);
