@@ -69,6 +69,9 @@ typedef struct fl_posix_ops {
   int (*socket_failed)(void *m, uint64_t now_us, uint32_t sock, int err);
 } fl_posix_ops;
 
+/* The ops of an fl_node (posix_node.c). */
+extern const fl_posix_ops fl_posix_node_ops;
+
 typedef struct fl_posix_loop fl_posix_loop;
 
 /* Called for every event other than SOCKET_OPEN/SOCKET_CLOSE. The event's
