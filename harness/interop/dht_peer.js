@@ -17,7 +17,8 @@
 //   info       {node}                  -> {event: "info", id, port, persistent, stats}
 //   destroy    {node}                  -> {event: "destroyed"}
 // A failure answers {event: "error", message}. User command 77 is answered by
-// every node with "js:" + the request's value (the cross-language user-command test).
+// every node with "js:" + the request's value (the cross-language user-command
+// test), any other user command with error 1 (UNKNOWN_COMMAND).
 'use strict'
 const DHT = require('dht-rpc')
 const b4a = require('b4a')
@@ -33,7 +34,8 @@ const desc = (n, i) => ({ i, host: HOST, port: n.address().port, id: hex(n.id) }
 
 function attachEcho(node) {
   node.on('request', (req) => {
-    if (req.command !== ECHO_COMMAND) return false
+    // Any other user command: UNKNOWN_COMMAND, as a node with no listener answers.
+    if (req.command !== ECHO_COMMAND) return req.error(1)
     req.reply(b4a.concat([b4a.from('js:'), req.value || b4a.alloc(0)]))
   })
 }
