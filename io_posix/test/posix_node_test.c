@@ -30,6 +30,8 @@ typedef struct world {
 
 static void on_event(fl_posix_loop *loop, int slot, const fl_event *ev, void *user) {
   world *w = user;
+  /* Return to RUN_UNTIL after every event so it can re-check its condition. */
+  fl_posix_loop_stop(loop);
   if (ev->type == FL_EVENT_DHT_READY && !w->ready[slot]) {
     w->ready[slot] = 1;
     w->nready++;

@@ -1,6 +1,7 @@
 """flocknet's command line: version, help on every subcommand, global flags,
 and the exact failure modes for bad arguments (non-zero exit, a message on
 stderr that says what to change, nothing on stdout)."""
+import hashlib
 import json
 import signal
 import socket
@@ -144,7 +145,13 @@ def test_bootstrap_node_needs_host():
     assert "--bootstrap-node needs --host" in r.stderr
 
 
-def test_dht_node_json_listening_line_then_clean_exit_on_sigterm():
+def node_id(port, host=(127, 0, 0, 1)):
+    """dht-rpc's node id: BLAKE2b-256 of the 6-byte address (spec §3)."""
+    return hashlib.blake2b(bytes(host) + port.to_bytes(2, "little"), digest_size=32).hexdigest()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_dht_node_json_listening_line_then_clean_exit_on_signal(sig):
     p = LineProc([str(flocknet_path()), "dht-node", "--bootstrap-node", "--host", "127.0.0.1",
                   "--json"])
     try:
@@ -153,9 +160,9 @@ def test_dht_node_json_listening_line_then_clean_exit_on_sigterm():
         assert msg["host"] == "127.0.0.1"
         assert 0 < msg["port"] < 65536
         # A bootstrapper is persistent from the start: its id is hash(host, port).
-        assert isinstance(msg["id"], str) and len(msg["id"]) == 64
-        p.proc.send_signal(signal.SIGTERM)
-        p.expect("closed event after SIGTERM", lambda m: m.get("event") == "closed", timeout=10)
+        assert msg["id"] == node_id(msg["port"])
+        p.proc.send_signal(sig)
+        p.expect("closed event after the signal", lambda m: m.get("event") == "closed", timeout=10)
         assert p.proc.wait(timeout=10) == 0
     finally:
         p.terminate()
@@ -195,3 +202,23 @@ def test_find_node_against_a_small_c_network():
         for g in got:
             assert g["host"] == "127.0.0.1"
             assert g["port"] == next(n["port"] for n in net.nodes if n["id"] == g["id"])
+
+
+@pytest.mark.parametrize("mode,persistent", [("--persistent", True), ("--ephemeral", False)])
+def test_dht_node_modes_show_in_the_listening_line(mode, persistent):
+    boot = LineProc([str(flocknet_path()), "dht-node", "--bootstrap-node", "--host", "127.0.0.1",
+                     "--json"])
+    node = None
+    try:
+        b = boot.expect("bootstrap node listening", lambda m: m.get("event") == "listening", 20)
+        node = LineProc([str(flocknet_path()), "--json", "dht-node", mode, "--unfirewalled",
+                         "--bootstrap", f"127.0.0.1:{b['port']}", "--host", "127.0.0.1"])
+        msg = node.expect("node listening", lambda m: m.get("event") == "listening", 20)
+        if persistent:
+            assert msg["id"] == node_id(msg["port"])
+        else:
+            assert msg["id"] is None
+    finally:
+        if node:
+            node.terminate()
+        boot.terminate()
