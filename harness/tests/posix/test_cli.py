@@ -222,3 +222,37 @@ def test_dht_node_modes_show_in_the_listening_line(mode, persistent):
         if node:
             node.terminate()
         boot.terminate()
+
+
+def test_bootstrap_node_on_a_taken_port_fails_with_a_message():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    try:
+        port = s.getsockname()[1]
+        r = flocknet("dht-node", "--bootstrap-node", "--host", "127.0.0.1", "--port", port,
+                     timeout=20)
+    finally:
+        s.close()
+    assert r.returncode == 1
+    assert "could not bind" in r.stderr and "--port" in r.stderr
+    assert r.stdout == ""
+
+
+def test_node_on_a_taken_port_moves_to_another():
+    boot = LineProc([str(flocknet_path()), "dht-node", "--bootstrap-node", "--host", "127.0.0.1",
+                     "--json"])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    node = None
+    try:
+        b = boot.expect("bootstrap node listening", lambda m: m.get("event") == "listening", 20)
+        taken = s.getsockname()[1]
+        node = LineProc([str(flocknet_path()), "dht-node", "--json", "--host", "127.0.0.1",
+                         "--port", str(taken), "--bootstrap", f"127.0.0.1:{b['port']}"])
+        msg = node.expect("node listening", lambda m: m.get("event") == "listening", 20)
+        assert msg["port"] != taken  # the reference tries port+1..port+4, then any
+    finally:
+        s.close()
+        if node:
+            node.terminate()
+        boot.terminate()
