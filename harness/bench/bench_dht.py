@@ -11,7 +11,8 @@ random targets, one datagram per system call, WINDOW in flight. CPU time is
 user + system of the measured process, read from /proc before and after.
 
 Prints figures and ratios; asserts nothing about timing. Loopback only.
-  BENCH_SECONDS (default 3), BENCH_WINDOW (default 32), BENCH_NET (default 24)
+  BENCH_SECONDS (default 3), BENCH_WINDOWS (default "1,32": requests in
+  flight; 1 is strict ping-pong, 32 lets both sides batch), BENCH_NET (24)
 """
 import json
 import os
@@ -26,7 +27,7 @@ from flock.posix import (JsTestnet, LineProc, build_dir, flocknet_path,  # noqa:
 
 REPO = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
-WINDOW = int(os.environ.get("BENCH_WINDOW", "32"))
+WINDOWS = [int(w) for w in os.environ.get("BENCH_WINDOWS", "1,32").split(",")]
 NET = int(os.environ.get("BENCH_NET", "24"))
 
 
@@ -40,17 +41,17 @@ def build_tool(name):
     return out
 
 
-def load(loadgen, port, seconds, count=10**9):
+def load(loadgen, port, seconds, window, count=10**9):
     r = subprocess.run([str(loadgen), "127.0.0.1", str(port), str(seconds), str(count),
-                        str(WINDOW)], capture_output=True, text=True, timeout=seconds + 30,
+                        str(window)], capture_output=True, text=True, timeout=seconds + 30,
                        check=True)
     return json.loads(r.stdout)
 
 
-def measure(name, pid, port, loadgen):
-    load(loadgen, port, 0.3)  # warm-up: caches, JIT
+def measure(name, pid, port, loadgen, window):
+    load(loadgen, port, 0.3, window)  # warm-up: caches, JIT
     cpu0 = proc_cpu_seconds(pid)
-    res = load(loadgen, port, SECONDS)
+    res = load(loadgen, port, SECONDS, window)
     cpu = proc_cpu_seconds(pid) - cpu0
     res.update(name=name, cpu_s=cpu,
                cpu_us_per_answer=cpu * 1e6 / res["answers"] if res["answers"] else float("inf"))
@@ -74,13 +75,13 @@ def main():
         procs.append(jnode)
         j_port = jnode.start_nodes(1, bootstrap=[boot])[0]["port"]
         # The floor answers with replies as large as the C node's.
-        reply = round(load(loadgen, c_port, 0.3)["reply_bytes_avg"])
+        reply = round(load(loadgen, c_port, 0.3, 1)["reply_bytes_avg"])
         floor = subprocess.Popen([str(floor_bin), "127.0.0.1", "0", str(reply)],
                                  stdout=subprocess.PIPE, text=True)
         f_port = json.loads(floor.stdout.readline())["port"]
-        rows = [measure("floor", floor.pid, f_port, loadgen),
-                measure("C node", cnode.pid, c_port, loadgen),
-                measure("JS dht-rpc", jnode.pid, j_port, loadgen)]
+        runs = [(w, [measure("floor", floor.pid, f_port, loadgen, w),
+                     measure("C node", cnode.pid, c_port, loadgen, w),
+                     measure("JS dht-rpc", jnode.pid, j_port, loadgen, w)]) for w in WINDOWS]
         floor.terminate()
         floor.wait(timeout=10)
     finally:
@@ -89,8 +90,14 @@ def main():
                 p.terminate()
             else:
                 p.close()
-    print(f"FIND_NODE over loopback: {SECONDS:.0f} s per node, window {WINDOW}, testnet of "
-          f"{NET} JS nodes + the two measured nodes, floor replies {reply} bytes")
+    print(f"FIND_NODE over loopback: {SECONDS:.0f} s per node and window, testnet of {NET} JS "
+          f"nodes + the two measured nodes, floor replies {reply} bytes")
+    for window, rows in runs:
+        report(window, rows)
+
+
+def report(window, rows):
+    print(f"\nwindow {window} (requests in flight from the one load generator)")
     print(f"{'':12} {'answers/s':>10} {'lost':>6} {'reply B':>8} {'CPU us/answer':>14}")
     for r in rows:
         print(f"{r['name']:12} {r['answers_per_s']:>10.0f} {r['lost']:>6} "
