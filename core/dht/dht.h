@@ -221,6 +221,7 @@ uint64_t fl_dht_next_deadline(const fl_dht *d);
 
 /* ---- output helpers (dht.c) ----------------------------------------------- */
 fl_event *fl_dht_event(fl_dht *d, uint32_t type, size_t data_len, uint8_t **data);
+bool fl_dht_send_msg(fl_dht *d, uint32_t sock, const fl_addr *to, const fl_dht_msg *m);
 bool fl_dht_send_raw(fl_dht *d, uint32_t sock, const fl_addr *to, const uint8_t *p, size_t len);
 void fl_dht_reply(fl_dht *d, uint32_t sock, const fl_addr *to, uint16_t tid, uint64_t error,
                   const uint8_t *value, size_t value_len, bool value_flag, bool token,
