@@ -27,9 +27,9 @@
 #include "flock/node.h"
 
 /* Datagrams per recvmmsg/sendmmsg call. 64 keeps one batch's buffers at
- * 64 x 4 KiB = 256 KiB (receive) and 64 x 2 KiB (send) while already
- * amortising the system call over many datagrams; larger batches showed no
- * further gain in the bench and only delay the first reply. */
+ * 64 x 4 KiB = 256 KiB (receive) and 64 x 2 KiB (send) while amortising
+ * each system call over many datagrams; a larger batch would only hold the
+ * first reply back longer. */
 #define FL_POSIX_BATCH_MAX 64u
 
 /* Largest datagram we accept. The DHT has no cap of its own below UDP's, but

@@ -7,7 +7,8 @@
  * path, which no DHT node can go below.
  *
  * usage: floor HOST PORT REPLY_BYTES     (PORT 0 = any; prints the port)
- * Built by harness/bench/bench_dht.py with cc -O2; runs until killed.
+ * Built by harness/bench/bench_dht.py with cc -O2; runs until killed, and
+ * at most FLOOR_LIFETIME_S, so a bench that dies cannot leave it behind.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #define BATCH 64
+#define FLOOR_LIFETIME_S 600
 #define BYTES_MAX 2048
 
 int main(int argc, char **argv) {
@@ -32,6 +34,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "floor: REPLY_BYTES must be 10..%d\n", BYTES_MAX);
     return 2;
   }
+  alarm(FLOOR_LIFETIME_S); /* SIGALRM's default action ends the process */
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
   int size = 1 << 20;
