@@ -28,6 +28,9 @@ typedef struct echo {
   uint32_t qhead, qlen, qdropped;
   uint64_t received;
   uint32_t send_on_sock; /* reply through this handle (to test unknown handles) */
+  int two_socks;         /* open handles 0 and 1 and answer from both */
+  int open1_pending;
+  fl_addr bound1;
 } echo;
 
 static void see_time(echo *e, uint64_t now) {
@@ -44,9 +47,12 @@ static int echo_datagram(void *m, uint64_t now, uint32_t sock, const fl_addr *fr
     e->qdropped++;
     return 0;
   }
-  uint32_t k = (e->qhead + e->qlen++) % ECHO_QUEUE_MAX;
-  e->q[k] = (fl_dgram){.sock = e->send_on_sock ? e->send_on_sock : sock, .to = *from, .len = len};
-  memcpy(e->qbuf[k], data, len);
+  for (uint32_t copy = 0; copy < (e->two_socks ? 2u : 1u) && e->qlen < ECHO_QUEUE_MAX; copy++) {
+    uint32_t k = (e->qhead + e->qlen++) % ECHO_QUEUE_MAX;
+    uint32_t out = e->two_socks ? copy : e->send_on_sock ? e->send_on_sock : sock;
+    e->q[k] = (fl_dgram){.sock = out, .to = *from, .len = len};
+    memcpy(e->qbuf[k], data, len);
+  }
   return 0;
 }
 
@@ -86,6 +92,13 @@ static int echo_event(void *m, fl_event *out) {
     out->addr = fl_addr_ipv4(127, 0, 0, 1, e->want_port);
     return 1;
   }
+  if (e->open1_pending) {
+    e->open1_pending = 0;
+    out->type = FL_EVENT_SOCKET_OPEN;
+    out->sock = 1;
+    out->addr = fl_addr_ipv4(127, 0, 0, 1, 0);
+    return 1;
+  }
   if (e->log_pending) {
     e->log_pending = 0;
     out->type = FL_EVENT_LOG;
@@ -99,9 +112,10 @@ static int echo_event(void *m, fl_event *out) {
 static int echo_opened(void *m, uint64_t now, uint32_t sock, const fl_addr *bound) {
   echo *e = m;
   see_time(e, now);
-  if (sock != 0) return FL_ERR_INVALID;
-  e->opened = 1;
-  e->bound = *bound;
+  if (sock > 1) return FL_ERR_INVALID;
+  e->opened++;
+  if (sock == 1) e->bound1 = *bound;
+  else e->bound = *bound;
   return 0;
 }
 
@@ -305,6 +319,48 @@ static void test_posix_loop_counts_sends_on_unopened_socket(void) {
   fl_posix_loop_free(loop);
 }
 
+/* Replies leaving from two sockets in one drain: the send batch holds
+ * datagrams for two fds and must hand each to its own socket. */
+static void test_posix_loop_sends_from_each_socket_in_one_batch(void) {
+  fl_posix_loop *loop = fl_posix_loop_new(1, 0);
+  FL_CHECK(loop != NULL);
+  echo e;
+  echo_init(&e, 0);
+  e.two_socks = 1;
+  e.open1_pending = 1;
+  FL_CHECK(fl_posix_loop_add(loop, &echo_ops, &e, NULL, NULL, NULL) >= 0);
+  FL_CHECK_EQ(e.opened, 2);
+  FL_CHECK(e.bound.port != e.bound1.port);
+  client c;
+  FL_CHECK_EQ(client_open(&c), 0);
+  for (int i = 0; i < 20; i++) FL_CHECK_EQ(client_send(&c, &e.bound, &i, sizeof i), 0);
+  /* Receive the 40 replies and check both source ports appear, 20 each. */
+  uint64_t deadline = fl_posix_now_us() + 5000000;
+  int from0 = 0, from1 = 0;
+  while (from0 + from1 < 40 && fl_posix_now_us() < deadline) {
+    FL_CHECK(fl_posix_loop_run(loop, fl_posix_now_us() + 10000) >= 0);
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    uint8_t buf[64];
+    while (recvfrom(c.fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&sin, &sl) > 0) {
+      fl_addr src;
+      fl_posix_addr_from_sin(&sin, &src);
+      from0 += src.port == e.bound.port;
+      from1 += src.port == e.bound1.port;
+      sl = sizeof sin;
+    }
+  }
+  if (from0 + from1 < 40) fprintf(stderr, "  waited 5 s for 40 replies, got %d\n", from0 + from1);
+  FL_CHECK_EQ(from0, 20);
+  FL_CHECK_EQ(from1, 20);
+  fl_posix_stats st;
+  fl_posix_loop_stats(loop, &st);
+  FL_CHECK_EQ(st.tx_datagrams, 40);
+  FL_CHECK_EQ(st.tx_dropped, 0);
+  close(c.fd);
+  fl_posix_loop_free(loop);
+}
+
 static void test_posix_loop_stops_on_sigterm(void) {
   fl_posix_loop *loop = fl_posix_loop_new(1, 1);
   FL_CHECK(loop != NULL);
@@ -335,6 +391,7 @@ int main(void) {
   FL_RUN(test_posix_loop_slots_are_bounded);
   FL_RUN(test_posix_loop_drives_many_machines);
   FL_RUN(test_posix_loop_counts_sends_on_unopened_socket);
+  FL_RUN(test_posix_loop_sends_from_each_socket_in_one_batch);
   FL_RUN(test_posix_loop_stops_on_sigterm);
   FL_RUN(test_posix_clock_is_monotonic_and_entropy_varies);
   return fl_test_done();
