@@ -7,6 +7,7 @@
 #ifndef FL_SECRETSTREAM_SS_INTERNAL_H
 #define FL_SECRETSTREAM_SS_INTERNAL_H
 
+#include "flock/noise.h"
 #include "flock/secretstream.h"
 
 /* A Noise XX message is at most 96 + payload bytes; the reference sends no
@@ -21,8 +22,6 @@ enum {
   SS_PHASE_DATA,      /* remote header accepted: data frames */
   SS_PHASE_FAILED     /* failed or destroyed: everything returns FL_ERR_CLOSED */
 };
-
-struct ss_xx;
 
 struct fl_ss {
   fl_ss_config cfg;
@@ -66,7 +65,7 @@ struct fl_ss {
   uint64_t ka_deadline, to_deadline;
   uint32_t keepalive_ms;
 
-  struct ss_xx *xx;
+  fl_noise *xx;          /* standalone XX in progress */
   fl_ss_stats st;
 };
 
