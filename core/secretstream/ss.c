@@ -102,7 +102,7 @@ int fl_ss_poll_event(fl_ss *ss, fl_ss_event *ev) {
   ss->ev_head = (ss->ev_head + 1) % FL_SS_EVENT_MAX;
   ss->ev_count--;
   ss->st.events = ss->ev_count;
-  if (ss->ev_count == 0) ss->data_unpolled = false;
+  if (ev->type == FL_SS_EV_DATA || ss->ev_count == 0) ss->data_unpolled = false;
   return 1;
 }
 

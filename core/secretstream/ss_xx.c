@@ -39,7 +39,9 @@ static int ss_xx_write(fl_ss *ss, uint64_t now_us) {
   uint8_t *p = ss_tx_reserve(ss, FL_SS_PREFIX_BYTES + (size_t)size, true, &rc);
   if (p == NULL) return ss_fail(ss, rc, "out of memory");
   size_t olen = 0;
-  rc = fl_noise_write_message(ss->xx, NULL, 0, p + FL_SS_PREFIX_BYTES, (size_t)size, &olen);
+  /* An empty payload, as the reference sends; a real pointer even so. */
+  static const uint8_t empty[1] = {0};
+  rc = fl_noise_write_message(ss->xx, empty, 0, p + FL_SS_PREFIX_BYTES, (size_t)size, &olen);
   if (rc != 0) return ss_xx_fail(ss, rc);
   ss_put_u24(p, olen);
   ss_tx_commit(ss, FL_SS_PREFIX_BYTES + olen);

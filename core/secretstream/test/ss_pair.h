@@ -67,7 +67,7 @@ static inline void ss_side_collect(ss_side *d) {
         d->got_cap = (d->got_len + e.len) * 2 + 64;
         d->got = realloc(d->got, d->got_cap);
       }
-      memcpy(d->got + d->got_len, e.data, e.len);
+      if (e.len) memcpy(d->got + d->got_len, e.data, e.len);
       d->got_len += e.len;
     }
   }
