@@ -9,31 +9,6 @@
 
 #include "noise/noise_int.h"
 
-struct fl_noise {
-  const fl_mem *mem;
-  fl_noise_pattern pat;
-  fl_noise_dh dh;
-  bool initiator;
-  int status;
-  uint8_t msg_index;         /* next handshake message */
-  fl_drbg *drbg;
-  /* SymmetricState */
-  uint8_t h[FL_NOISE_HASH_BYTES];
-  uint8_t ck[FL_NOISE_HASH_BYTES];
-  /* CipherState of the handshake */
-  uint8_t k[FL_NOISE_KEY_BYTES];
-  bool has_k;
-  uint64_t n;
-  /* HandshakeState */
-  fl_noise_kp s, e;
-  bool fixed_e;              /* e was given by the caller (tests) */
-  uint8_t rs[FL_NOISE_PUBLIC_KEY_BYTES], re[FL_NOISE_PUBLIC_KEY_BYTES];
-  bool has_rs, has_re;
-  /* Split result and transport CipherStates */
-  uint8_t k1[FL_NOISE_KEY_BYTES], k2[FL_NOISE_KEY_BYTES];
-  uint64_t n_tx, n_rx;
-};
-
 size_t fl_noise_msg_max(void) { return FL_NOISE_MSG_MAX; }
 size_t fl_noise_hash_bytes(void) { return FL_NOISE_HASH_BYTES; }
 
@@ -204,6 +179,38 @@ void fl_noise_free(fl_noise *n) {
 
 int fl_noise_status(const fl_noise *n) {
   return n == NULL ? FL_ERR_INVALID : n->status;
+}
+
+int fl_noise_check(const fl_noise *n) {
+  if (n == NULL) return FL_ERR_INVALID;
+  bool ok = n->pat.n_msgs >= 1 && n->pat.n_msgs <= FL_NOISE_PATTERN_MSGS_MAX;
+  ok = ok && n->msg_index <= n->pat.n_msgs;
+  ok = ok && (n->dh == FL_NOISE_DH_ED25519 || n->dh == FL_NOISE_DH_X25519);
+  switch (n->status) {
+    case FL_NOISE_WRITE:
+    case FL_NOISE_READ: {
+      /* Message i is the initiator's when i is even. */
+      bool ours = (n->msg_index % 2 == 0) == n->initiator;
+      ok = ok && n->msg_index < n->pat.n_msgs;
+      ok = ok && ours == (n->status == FL_NOISE_WRITE);
+      break;
+    }
+    case FL_NOISE_DONE:
+      ok = ok && n->msg_index == n->pat.n_msgs && !n->has_k && !n->e.set;
+      break;
+    case FL_NOISE_FAILED:
+      ok = ok && !n->has_k && !n->e.set;
+      break;
+    default:
+      ok = false;
+  }
+  /* A key the pattern needs from us was checked at creation. */
+  ok = ok && (n->s.set || !pattern_uses(&n->pat, n->initiator, FL_TOK_S));
+  return ok ? 0 : FL_ERR_STATE;
+}
+
+int fl_noise_is_initiator(const fl_noise *n) {
+  return n == NULL ? FL_ERR_INVALID : (n->initiator ? 1 : 0);
 }
 
 /* ---- Handshake messages ---------------------------------------------------- */

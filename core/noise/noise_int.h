@@ -75,4 +75,31 @@ int fl_noise_kp_from_seed(fl_noise_kp *kp, fl_noise_dh dh, const uint8_t seed[32
 int fl_noise_dh_run(fl_noise_dh dh, uint8_t out[FL_DH_BYTES], const fl_noise_kp *local,
                     const uint8_t remote_pk[FL_NOISE_PUBLIC_KEY_BYTES]);
 
+/* ---- The session (opaque outside core/noise; tests inspect it) --------------- */
+
+struct fl_noise {
+  const fl_mem *mem;
+  fl_noise_pattern pat;
+  fl_noise_dh dh;
+  bool initiator;
+  int status;
+  uint8_t msg_index;         /* next handshake message */
+  fl_drbg *drbg;
+  /* SymmetricState */
+  uint8_t h[FL_NOISE_HASH_BYTES];
+  uint8_t ck[FL_NOISE_HASH_BYTES];
+  /* CipherState of the handshake */
+  uint8_t k[FL_NOISE_KEY_BYTES];
+  bool has_k;
+  uint64_t n;
+  /* HandshakeState */
+  fl_noise_kp s, e;
+  bool fixed_e;              /* e was given by the caller (tests) */
+  uint8_t rs[FL_NOISE_PUBLIC_KEY_BYTES], re[FL_NOISE_PUBLIC_KEY_BYTES];
+  bool has_rs, has_re;
+  /* Split result and transport CipherStates */
+  uint8_t k1[FL_NOISE_KEY_BYTES], k2[FL_NOISE_KEY_BYTES];
+  uint64_t n_tx, n_rx;
+};
+
 #endif /* FLOCK_NOISE_INT_H */

@@ -12,6 +12,7 @@ import ctypes
 from collections import namedtuple
 
 from ._lib import bind, check, lib, FlockError  # noqa: F401
+from .crypto import Drbg  # noqa: F401  (pass one as drbg=)
 
 ED25519 = 1
 X25519 = 2
@@ -45,12 +46,6 @@ class _Keys(ctypes.Structure):
                 ("has_remote_static", ctypes.c_bool)]
 
 
-# struct fl_drbg from crypto.h: key[32], buf[256], size_t pos, uint64_t bytes_out.
-class _Drbg(ctypes.Structure):
-    _fields_ = [("key", ctypes.c_uint8 * 32), ("buf", ctypes.c_uint8 * 256), ("pos", _sz),
-                ("bytes_out", ctypes.c_uint64)]
-
-
 _new = bind("fl_noise_new", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
             ctypes.POINTER(_Config))
 _free = bind("fl_noise_free", None, ctypes.c_void_p)
@@ -73,7 +68,6 @@ _keypair = bind("fl_noise_keypair_from_seed", ctypes.c_int, ctypes.c_int, _u8p, 
                 ctypes.c_char_p)
 _msg_max = bind("fl_noise_msg_max", _sz)
 _hash_bytes = bind("fl_noise_hash_bytes", _sz)
-_drbg_init = bind("fl_drbg_init", None, ctypes.POINTER(_Drbg), ctypes.c_char_p)
 
 assert _msg_max() == MSG_MAX and _hash_bytes() == HASH_BYTES
 
@@ -92,13 +86,9 @@ def keypair_from_seed(seed, dh=ED25519):
     return bytes(pk), bytes(sk)[:n]
 
 
-class Drbg:
-    """An fl_drbg seeded with 32 bytes (ephemerals drawn from it)."""
-
-    def __init__(self, seed):
-        assert len(seed) == 32
-        self.st = _Drbg()
-        _drbg_init(ctypes.byref(self.st), bytes(seed))
+def drbg_ptr(drbg):
+    """A void * to a flock.crypto.Drbg's state (the engine borrows it)."""
+    return ctypes.cast(ctypes.byref(drbg._d), ctypes.c_void_p) if drbg is not None else None
 
 
 def _buf(n):
@@ -113,7 +103,7 @@ class Handshake:
         self._drbg = drbg
         cfg = _Config(pattern.encode(), dh, bool(initiator), bytes(prologue), len(prologue),
                       static_sk, remote_static, ephemeral_sk,
-                      ctypes.cast(ctypes.byref(drbg.st), ctypes.c_void_p) if drbg else None)
+                      drbg_ptr(drbg))
         p = ctypes.c_void_p()
         check(_new(ctypes.byref(p), None, ctypes.byref(cfg)), "fl_noise_new")
         self._p = p

@@ -62,12 +62,25 @@ def hexb(v, key):
     return bytes.fromhex(x) if x else None
 
 
+def secret(v, key, dh):
+    """A vector's private key in the engine's form. Ed25519 keys may be
+    given as 32-byte seeds (expanded as crypto_sign_seed_keypair does) or
+    as libsodium's 64-byte seed || public key."""
+    k = hexb(v, key)
+    if k is not None and dh == noise.ED25519 and len(k) == 32:
+        k = noise.keypair_from_seed(k, noise.ED25519)[1]
+    want = 64 if dh == noise.ED25519 else 32
+    if k is not None and len(k) != want:
+        raise Fail(f"{key} is {len(k)} bytes, expected {want}")
+    return k
+
+
 def make(v, side, pattern, dh):
     return noise.Handshake(pattern, initiator=side == "init", dh=dh,
                            prologue=hexb(v, side + "_prologue") or b"",
-                           static_sk=hexb(v, side + "_static"),
+                           static_sk=secret(v, side + "_static", dh),
                            remote_static=hexb(v, side + "_remote_static"),
-                           ephemeral_sk=hexb(v, side + "_ephemeral"))
+                           ephemeral_sk=secret(v, side + "_ephemeral", dh))
 
 
 def run_vector(v):

@@ -118,6 +118,15 @@ FL_API int fl_noise_pattern_supported(const char *pattern);
 /* What to do next: one of FL_NOISE_WRITE/READ/DONE/FAILED. */
 FL_API int fl_noise_status(const fl_noise *n);
 
+/* Walk the session's invariants (status and message index agree, no
+ * handshake key after DONE or FAILED, the keys the pattern needs present).
+ * 0 if they hold, FL_ERR_STATE if not (a bug), FL_ERR_INVALID for NULL.
+ * Tests and fuzz targets call it after every step. */
+FL_API int fl_noise_check(const fl_noise *n);
+
+/* 1 if n is the initiator, 0 if the responder, FL_ERR_INVALID for NULL. */
+FL_API int fl_noise_is_initiator(const fl_noise *n);
+
 /* The exact size the next handshake message will have with a payload of
  * payload_len bytes, or FL_ERR_STATE if it is not our turn to write. */
 FL_API int fl_noise_write_size(const fl_noise *n, size_t payload_len);
