@@ -333,11 +333,13 @@ int fl_ss_end(fl_ss *ss) {
 
 /* ---- receiving ------------------------------------------------------------- */
 
-static int ss_rbuf_reserve(fl_ss *ss, size_t n) {
+/* Make rbuf hold at least n bytes, doubling but never past max: a peer that
+ * announces a large frame costs us only what it has actually sent. */
+static int ss_rbuf_reserve(fl_ss *ss, size_t n, size_t max) {
   if (n <= ss->rbuf_cap) return 0;
   size_t cap = ss->rbuf_cap ? ss->rbuf_cap : 4096;
   while (cap < n) cap *= 2;
-  if (cap > ss->cfg.rx_frame_max) cap = ss->cfg.rx_frame_max;
+  if (cap > max) cap = max;
   if (cap < n) cap = n;
   uint8_t *nb = fl_mem_alloc(ss->mem, cap);
   if (nb == NULL) return FL_ERR_NOMEM;
@@ -390,7 +392,7 @@ static int ss_on_data(fl_ss *ss, const uint8_t *body, size_t len, bool in_rbuf) 
   if (in_rbuf) {
     plain = ss->rbuf + 1; /* the body starts with the tag byte: decrypt over itself */
   } else {
-    int rc = ss_rbuf_reserve(ss, plain_len ? plain_len : 1);
+    int rc = ss_rbuf_reserve(ss, plain_len ? plain_len : 1, len);
     if (rc != 0) return ss_fail(ss, rc, "out of memory");
     plain = ss->rbuf;
   }
@@ -432,9 +434,9 @@ static int64_t ss_take_body(fl_ss *ss, uint64_t now_us, const uint8_t *data, siz
     rc = ss_frame_done(ss, now_us, data, need, false);
     return rc < 0 ? rc : (int64_t)need;
   }
-  rc = ss_rbuf_reserve(ss, ss->body_len);
-  if (rc != 0) return ss_fail(ss, rc, "out of memory");
   size_t n = avail < need ? avail : need;
+  rc = ss_rbuf_reserve(ss, ss->body_got + n, ss->body_len);
+  if (rc != 0) return ss_fail(ss, rc, "out of memory");
   memcpy(ss->rbuf + ss->body_got, data, n);
   ss->body_got += n;
   ss->st.rx_buffered = ss->body_got;

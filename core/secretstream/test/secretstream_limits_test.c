@@ -137,6 +137,28 @@ static void test_rx_frame_limit(void) {
   FL_CHECK_EQ(fl_ss_new(&ss, &c), FL_ERR_INVALID);
 }
 
+/* A peer announcing the largest frame and sending a little of it costs us
+ * only what it sent, not the 16 MiB it announced. */
+static void test_announced_frame_costs_only_what_arrives(void) {
+  fl_mem_counter mc;
+  fl_mem_counter_init(&mc, 0);
+  fl_ss_config c = CFG0;
+  c.mem = &mc.mem;
+  ss_pair p;
+  FL_CHECK_EQ(ss_pair_init(&p, &c, 1), 0);
+  FL_CHECK_EQ(ss_pair_start(&p), 0);
+  FL_CHECK_EQ(ss_pair_flush(&p), 0);
+  uint8_t frame[3 + 1000] = {0xff, 0xff, 0xff};
+  FL_CHECK_EQ(fl_ss_recv(p.s[1].ss, p.now, frame, sizeof frame), (int)sizeof frame);
+  fl_ss_stats st;
+  fl_ss_get_stats(p.s[1].ss, &st);
+  FL_CHECK_EQ(st.rx_buffered, 1000);
+  FL_CHECK(mc.bytes_peak < 64 * 1024);
+  FL_CHECK_EQ(fl_ss_recv_end(p.s[1].ss, p.now), FL_ERR_DECODE);
+  ss_pair_free(&p);
+  FL_CHECK_EQ(mc.bytes_in_use, 0);
+}
+
 static void test_tx_limit_backpressure(void) {
   fl_ss_config c = CFG0;
   c.tx_bytes_max = 1000;
@@ -371,6 +393,7 @@ int main(void) {
   FL_RUN(test_every_truncation_rejected);
   FL_RUN(test_every_bit_flip_rejected);
   FL_RUN(test_rx_frame_limit);
+  FL_RUN(test_announced_frame_costs_only_what_arrives);
   FL_RUN(test_tx_limit_backpressure);
   FL_RUN(test_event_queue_limit);
   FL_RUN(test_one_data_event_per_recv);
