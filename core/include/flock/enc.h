@@ -105,7 +105,8 @@ FL_API FL_MUST_CHECK int fl_enc_buffer_encode(fl_enc_state *s, const uint8_t *p,
 FL_API FL_MUST_CHECK int fl_enc_buffer_decode(fl_dec_state *s, const uint8_t **p, size_t *len);
 
 /* Length-prefixed string (UTF-8 in the reference). Bytes are passed and
- * returned unvalidated; see the header comment. */
+ * returned unvalidated; see the header comment. Decode lends a pointer into
+ * the input, not NUL-terminated; a zero length yields (NULL, 0). */
 FL_API void fl_enc_string_preencode(fl_enc_state *s, size_t len);
 FL_API FL_MUST_CHECK int fl_enc_string_encode(fl_enc_state *s, const char *p, size_t len);
 FL_API FL_MUST_CHECK int fl_enc_string_decode(fl_dec_state *s, const char **p, size_t *len);
