@@ -10,6 +10,7 @@ from ctypes import (POINTER, Structure, c_bool, c_char_p, c_int, c_size_t, c_uin
                     c_uint64, c_void_p)
 
 from ._lib import FlockError, bind, check, lib
+from .crypto import Drbg, keypair_from_seed
 
 PREFIX_BYTES = 3
 IDHEADER_BYTES = 56
@@ -50,16 +51,11 @@ class _Stats(Structure):
     _fields_ = [(n, c_uint64) for n in _STAT_NAMES]
 
 
-class _Drbg(Structure):
-    _fields_ = [("key", c_uint8 * 32), ("buf", c_uint8 * 256), ("pos", c_size_t),
-                ("bytes_out", c_uint64)]
-
-
 _P = c_void_p
 _new = bind("fl_ss_new", c_int, POINTER(_P), POINTER(Config))
 _free = bind("fl_ss_free", None, _P)
-_start = bind("fl_ss_start", c_int, _P, c_uint64, POINTER(Handshake), POINTER(_Drbg))
-_start_xx = bind("fl_ss_start_xx", c_int, _P, c_uint64, c_char_p, c_char_p, POINTER(_Drbg))
+_start = bind("fl_ss_start", c_int, _P, c_uint64, POINTER(Handshake), c_void_p)
+_start_xx = bind("fl_ss_start_xx", c_int, _P, c_uint64, c_char_p, c_char_p, c_void_p)
 _recv = bind("fl_ss_recv", c_int, _P, c_uint64, c_void_p, c_size_t)
 _recv_end = bind("fl_ss_recv_end", c_int, _P, c_uint64)
 _recv_error = bind("fl_ss_recv_error", None, _P, c_int, c_char_p)
@@ -82,15 +78,11 @@ _pk = bind("fl_ss_public_key", c_void_p, _P)
 _is_open = bind("fl_ss_is_open", c_int, _P)
 _is_failed = bind("fl_ss_is_failed", c_int, _P)
 _stats = bind("fl_ss_get_stats", None, _P, POINTER(_Stats))
-_drbg_init = bind("fl_drbg_init", None, POINTER(_Drbg), c_char_p)
-_keypair = bind("fl_crypto_sign_seed_keypair", c_int, c_void_p, c_void_p, c_char_p)
 
 
 def keypair(seed):
     """Ed25519 key pair from a 32-byte seed: (public 32, secret 64)."""
-    pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
-    check(_keypair(pk, sk, bytes(seed)), "keypair")
-    return pk.raw, sk.raw
+    return keypair_from_seed(bytes(seed))
 
 
 def stream_id(handshake_hash, initiator):
@@ -151,20 +143,22 @@ class SecretStream:
 
     @staticmethod
     def _drbg(seed):
-        d = _Drbg()
-        _drbg_init(ctypes.byref(d), bytes(seed).ljust(32, b"\0")[:32])
-        return d
+        """A flock.crypto.Drbg and the address of its C state."""
+        d = Drbg(bytes(seed).ljust(32, b"\0")[:32])
+        return d, ctypes.addressof(d._d)
 
     def start(self, handshake, now_us=None, seed=b"\x01" * 32):
         """Start with a handshake result (a Handshake)."""
-        d = self._drbg(seed)
-        check(_start(self._ss, self._t(now_us), ctypes.byref(handshake), ctypes.byref(d)), "fl_ss_start")
+        d, addr = self._drbg(seed)
+        check(_start(self._ss, self._t(now_us), ctypes.byref(handshake), addr), "fl_ss_start")
+        del d
         return self.events()
 
     def start_xx(self, public_key, secret_key, now_us=None, seed=b"\x01" * 32):
-        d = self._drbg(seed)
-        check(_start_xx(self._ss, self._t(now_us), bytes(public_key), bytes(secret_key),
-                        ctypes.byref(d)), "fl_ss_start_xx")
+        d, addr = self._drbg(seed)
+        check(_start_xx(self._ss, self._t(now_us), bytes(public_key), bytes(secret_key), addr),
+              "fl_ss_start_xx")
+        del d
         return self.events()
 
     def events(self):
