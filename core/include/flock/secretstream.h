@@ -87,7 +87,8 @@ typedef struct fl_ss_handshake {
 
 enum {
   FL_SS_EV_HANDSHAKE = 1, /* keys set up, our header frame queued (XX: handshake done) */
-  FL_SS_EV_OPEN,          /* the remote header arrived and checked out */
+  FL_SS_EV_OPEN,          /* the remote header arrived and checked out (the reference's
+                             'connect' comes earlier, at HANDSHAKE, when keys are given) */
   FL_SS_EV_DATA,          /* one message: data/len, valid until the next call */
   FL_SS_EV_END,           /* the remote half-closed after all its data */
   FL_SS_EV_CLOSE,         /* both sides ended: the stream is finished cleanly */
@@ -138,7 +139,11 @@ FL_API FL_MUST_CHECK int fl_ss_start_xx(fl_ss *ss, uint64_t now_us,
 /* Feed raw bytes. Consumes until one event is produced or the input is used
  * up; returns the number of bytes consumed (>= 0; call again with the rest
  * after polling events). A failure of the session returns its error code
- * (see the top comment). FL_ERR_CLOSED after a failure or destroy. */
+ * (see the top comment). FL_ERR_STATE before start, after the raw stream
+ * ended, or while a DATA event is still unpolled (its bytes would be
+ * overwritten); FL_ERR_CLOSED after a failure or destroy. A frame straddling
+ * calls is gathered in a buffer that grows with the bytes that arrive (never
+ * past the announced length, itself capped by rx_frame_max). */
 FL_API int fl_ss_recv(fl_ss *ss, uint64_t now_us, const uint8_t *data, size_t len);
 /* The raw stream ended (EOF). At a frame boundary after the remote header:
  * FL_SS_EV_END (and FL_SS_EV_CLOSE if we ended too), returns 0. Inside a
@@ -154,8 +159,10 @@ FL_API int fl_ss_poll_event(fl_ss *ss, fl_ss_event *ev);
 /* Encrypt one message into one frame in the output buffer. len may be 0 (a
  * keep-alive). 0; FL_ERR_RANGE if len > FL_SS_MESSAGE_MAX (the stream is
  * destroyed, as the reference does); FL_ERR_LIMIT if the output buffer is
- * full (nothing changes; send some and retry); FL_ERR_STATE before the
- * handshake is done or after end(); FL_ERR_CLOSED once failed/destroyed. */
+ * full (nothing changes; send some and retry); FL_ERR_NOMEM (nothing
+ * changes); FL_ERR_STATE before the keys exist (standalone XX still running;
+ * the reference would queue the write) or after end(); FL_ERR_CLOSED once
+ * failed/destroyed. */
 FL_API FL_MUST_CHECK int fl_ss_push(fl_ss *ss, uint64_t now_us, const uint8_t *msg, size_t len);
 /* Bytes a push of len would add to the output (3 + 17 + len). */
 FL_API size_t fl_ss_frame_bytes(size_t len);
