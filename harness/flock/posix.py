@@ -12,14 +12,12 @@ Network rule: every node binds 127.0.0.1, bootstrap lists are loopback.
 """
 import json
 import os
-import queue
-import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 from ._lib import REPO
+from .interop import LineProc
 
 INTEROP = REPO / "harness" / "interop"
 
@@ -38,111 +36,6 @@ def flocknet(*args, timeout=30, env=None, input=None):
     e.update(env or {})
     return subprocess.run([str(flocknet_path()), *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=e, input=input)
-
-
-class LineProc:
-    """A child process writing one JSON object per line on stdout."""
-
-    def __init__(self, argv, cwd=None, env=None):
-        self.argv = argv
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env={**os.environ, **(env or {})}, text=True)
-        self.pid = self.proc.pid
-        self._lines = queue.Queue()
-        self._stderr = []
-        self._by_req = {}
-        self._req = 0
-        threading.Thread(target=self._pump, daemon=True).start()
-        threading.Thread(target=self._pump_err, daemon=True).start()
-
-    def _pump(self):
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _pump_err(self):
-        for line in self.proc.stderr:
-            self._stderr.append(line)
-
-    def stderr_tail(self):
-        return "".join(self._stderr[-20:])
-
-    def next_msg(self, what, deadline):
-        """The next JSON line, or TimeoutError/RuntimeError naming `what`."""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{self.argv[0]}: no {what} in time; stderr:\n"
-                                   + self.stderr_tail())
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise RuntimeError(f"{self.argv[0]} exited (rc={self.proc.wait()}) while "
-                                   f"waiting for {what}; stderr:\n" + self.stderr_tail())
-            if line.strip():
-                return json.loads(line)
-
-    def expect(self, what, pred, timeout=30):
-        """Wait for a line satisfying pred; lines answering other requests are
-        kept for their callers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.next_msg(what, deadline)
-            if pred(msg):
-                return msg
-            if "req" in msg:
-                self._by_req[msg["req"]] = msg
-
-    def send_line(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def wait_req(self, req, what, timeout=30):
-        if req in self._by_req:
-            msg = self._by_req.pop(req)
-        else:
-            msg = self.expect(what, lambda m: m.get("req") == req, timeout)
-        if msg.get("event") == "error":
-            raise RuntimeError(f"{what} failed: {msg.get('message')}")
-        return msg
-
-    def next_req(self):
-        self._req += 1
-        return self._req
-
-    def close(self, timeout=10):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def terminate(self, timeout=10):
-        """SIGTERM (a dht-node runs until signalled), then wait; kill as a
-        last resort so a hung child cannot outlive the test."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class CTestnet(LineProc):
