@@ -17,7 +17,7 @@ import struct
 from ctypes import (POINTER, Structure, byref, c_bool, c_int, c_int32, c_size_t, c_uint8,
                     c_uint16, c_uint32, c_uint64, c_void_p)
 
-from ._lib import bind, check, lib
+from ._lib import bind, check
 
 ADDR_IPV4 = 4
 SOCK_SERVER, SOCK_CLIENT = 0, 1

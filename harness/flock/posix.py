@@ -13,7 +13,6 @@ Network rule: every node binds 127.0.0.1, bootstrap lists are loopback.
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from ._lib import REPO

@@ -21,7 +21,7 @@ from pathlib import Path
 HARNESS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HARNESS))
 
-from flock import FlockError, lib, version  # noqa: E402
+from flock import FlockError, version  # noqa: E402
 from flock import crypto as fc  # noqa: E402
 from flock import interop  # noqa: E402
 from flock.crypto_ref import reference  # noqa: E402

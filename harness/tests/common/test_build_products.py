@@ -2,7 +2,6 @@
 library with a working pkg-config file, and an fl_-only export list."""
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from flock.secretstream import (EV_CLOSE, EV_DATA, EV_END, EV_ERROR, MESSAGE_MAX,
+from flock.secretstream import (EV_CLOSE, EV_DATA, MESSAGE_MAX,
                                 make_handshake)
 from ss_tcp import Session
 
