@@ -127,6 +127,9 @@ static bool fresh_full(const gencache *c) {
 
 gc_entry *gc_put(gencache *c, const uint8_t *key, const uint8_t *value, size_t len,
                  bool pinned) {
+  /* Rotate first if this value would take fresh past half the byte budget,
+   * so both generations together never exceed bytes_max. */
+  if (!pinned && c->fresh > 0 && c->fresh_bytes + len > c->bytes_max / 2) gc_rotate(c);
   gc_entry *old = gc_find(c, key);
   if (old != NULL && old->gen == GC_PINNED && !pinned) return old;
   gc_entry *e = fl_mem_alloc(c->mem, entry_size(c, len));
@@ -224,6 +227,6 @@ int gc_check(const gencache *c) {
   if (bytes != c->bytes || fresh_bytes != c->fresh_bytes) return FL_ERR_STATE;
   /* The bound: after any put, fresh is below its rotation point + 1 at most
    * (reads may promote stale entries, which keeps the total). */
-  if (fresh + stale > 2 * c->max + 1) return FL_ERR_STATE;
+  if (fresh + stale > 2 * (c->max + 1)) return FL_ERR_STATE;
   return 0;
 }
