@@ -685,3 +685,9 @@ int fl_hyperdht_store_pin_forward(fl_hyperdht_store *st, uint64_t now_us, const 
   memcpy(v + sizeof h, record, len);
   return gc_put(&st->forwards, target, v, sizeof h + len, true) != NULL ? 0 : FL_ERR_NOMEM;
 }
+
+void fl_hyperdht_store_remove(fl_hyperdht_store *st, const uint8_t target[32],
+                              const uint8_t pk[32]) {
+  if (st == NULL || target == NULL || pk == NULL) return;
+  records_remove(st, target, pk);
+}

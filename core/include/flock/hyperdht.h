@@ -494,6 +494,132 @@ FL_API FL_MUST_CHECK int fl_hyperdht_store_pin_forward(fl_hyperdht_store *st, ui
                                                        const uint8_t pk[32],
                                                        const uint8_t *record, size_t len);
 
+
+/* ---- The records on a node: server and client (fl_hyperdht) ------------------
+ *
+ * fl_hyperdht serves the record commands for an fl_node (config.user_requests
+ * must be on) from a store, and runs the client operations as sans-IO state
+ * machines over the node's queries and requests (hyperdht@6.34.0 index.js;
+ * spec/hyperdht-records.md §4). The driver passes every node event through
+ * fl_hyperdht_on_event first; it consumes the user requests it serves and the
+ * events of its own queries and requests, and reports results as its own
+ * events (types FL_EVENT_HYPERDHT_*, drained with fl_hyperdht_poll_event).
+ * Events lend their bytes until the next call into the fl_hyperdht. */
+
+struct fl_node;
+struct fl_event;
+typedef struct fl_hyperdht fl_hyperdht;
+
+/* Operations at once; full: refuse (FL_ERR_LIMIT). Each holds a node query,
+ * and the node allows 64 (FL_NODE_QUERIES_MAX). */
+#define FL_HYPERDHT_OPS_MAX 32
+/* Results queued for fl_hyperdht_poll_event; full: the oldest is dropped
+ * (counted). A lookup streams at most 20 peers per replying node. */
+#define FL_HYPERDHT_EVENTS_MAX 1024
+/* Closest nodes a commit goes to (dht-rpc k). */
+#define FL_HYPERDHT_COMMIT_MAX 20
+
+enum {
+  /* A peer found by a lookup: id = op, key = its public key, addr = the node
+   * that answered, data = the encoded peer record, arg = that reply's bump. */
+  FL_EVENT_HYPERDHT_PEER = 200,
+  /* find-peer: id = op, key = public key, addr = the answering node,
+   * data = the encoded peer record. */
+  FL_EVENT_HYPERDHT_FOUND = 201,
+  /* mutable-get: id = op, key = public key, arg = seq, data = value,
+   * token = first 32 bytes of the signature (all 64 checked). */
+  FL_EVENT_HYPERDHT_MUTABLE = 202,
+  /* immutable-get: id = op, key = hash, data = value (hash checked). */
+  FL_EVENT_HYPERDHT_IMMUTABLE = 203,
+  /* A commit request was answered: id = op, addr = node, code = its wire
+   * error (0, or 16/17 for a mutable put), arg = the command. */
+  FL_EVENT_HYPERDHT_COMMIT = 204,
+  /* An announce round finished (and, with a refresh interval, each later
+   * round): id = op, key = topic, arg = nodes that stored it. */
+  FL_EVENT_HYPERDHT_ANNOUNCED = 205,
+  /* The operation ended: id = op, key = its target, code = 0, FL_ERR_NOT_FOUND
+   * (a get found nothing; a commit had no node to go to), FL_ERR_TIMEOUT
+   * (every commit failed) or FL_ERR_CLOSED (cancelled); arg = commits acked. */
+  FL_EVENT_HYPERDHT_DONE = 206
+};
+
+typedef struct fl_hyperdht_stats {
+  fl_hyperdht_store_stats store;
+  uint64_t ops_active, ops_hw, ops_refused, events_dropped;
+  uint64_t replies_bad;       /* client: reply values that did not decode or verify */
+  uint64_t served_not_mine;   /* commands 0/1 left to the caller */
+} fl_hyperdht_stats;
+
+/* Create over node (borrowed; it must outlive h). config NULL = defaults;
+ * seed keys the store. 0, FL_ERR_INVALID, FL_ERR_NOMEM. */
+FL_API FL_MUST_CHECK int fl_hyperdht_new(fl_hyperdht **out, struct fl_node *node,
+                                         const fl_mem *mem,
+                                         const fl_hyperdht_store_config *config,
+                                         const uint8_t seed[32], uint64_t now_us);
+FL_API void fl_hyperdht_free(fl_hyperdht *h);
+/* The wall clock at now_us (Unix ms), for the bump rule; default 0. */
+FL_API void fl_hyperdht_set_clock(fl_hyperdht *h, uint64_t now_us, uint64_t unix_ms);
+
+/* Offer a node event. 1 = consumed (do not handle it again), 0 = not ours,
+ * FL_ERR_INVALID. Node calls it makes (replies, requests) leave datagrams in
+ * the node's transmit queue: drain it afterwards as usual. */
+FL_API FL_MUST_CHECK int fl_hyperdht_on_event(fl_hyperdht *h, uint64_t now_us,
+                                              const struct fl_event *ev);
+/* 1 and *out set, or 0 when empty. */
+FL_API FL_MUST_CHECK int fl_hyperdht_poll_event(fl_hyperdht *h, struct fl_event *out);
+FL_API uint64_t fl_hyperdht_next_deadline(const fl_hyperdht *h);
+FL_API FL_MUST_CHECK int fl_hyperdht_handle_timeout(fl_hyperdht *h, uint64_t now_us);
+FL_API void fl_hyperdht_get_stats(const fl_hyperdht *h, fl_hyperdht_stats *out);
+FL_API size_t fl_hyperdht_stats_struct_size(void);
+
+/* Client operations. Each returns 0 and *op, FL_ERR_INVALID, FL_ERR_LIMIT
+ * (too many operations) or what fl_node_query returns (FL_ERR_STATE before
+ * the node is bound). Secret keys are 64 bytes and copied (wiped when done).
+ *
+ * announce: LOOKUP the topic, then ANNOUNCE (signed per node) to the closest
+ * nodes; ANNOUNCED then DONE. With refresh_us > 0 it repeats every
+ * refresh_us until cancelled (fl_hyperdht_cancel), without DONE between. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_announce(fl_hyperdht *h, uint64_t now_us,
+                                              const uint8_t topic[32], const uint8_t sk[64],
+                                              const fl_addr *relays, size_t relays_len,
+                                              uint64_t refresh_us, uint64_t *op);
+/* unannounce: drop our own record, LOOKUP, and UNANNOUNCE at every node that
+ * listed our key (or listed 20 peers). */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_unannounce(fl_hyperdht *h, uint64_t now_us,
+                                                const uint8_t topic[32], const uint8_t sk[64],
+                                                uint64_t *op);
+/* lookup: PEER per peer per replying node as they arrive, then DONE. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_lookup(fl_hyperdht *h, uint64_t now_us,
+                                            const uint8_t topic[32], uint64_t *op);
+/* find-peer: FOUND per answering node, then DONE. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_find_peer(fl_hyperdht *h, uint64_t now_us,
+                                               const uint8_t pk[32], uint64_t *op);
+/* mutable-put: sign (seq, value), MUTABLE_GET query, commit MUTABLE_PUT;
+ * COMMIT per node (16/17 count as answered), then DONE. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_mutable_put(fl_hyperdht *h, uint64_t now_us,
+                                                 const uint8_t sk[64], uint64_t seq,
+                                                 const uint8_t *value, size_t len,
+                                                 uint64_t *op);
+/* mutable-get: replies with seq >= min_seq whose signature verifies; latest
+ * = the highest after the whole query, else the first. MUTABLE then DONE, or
+ * DONE with FL_ERR_NOT_FOUND. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_mutable_get(fl_hyperdht *h, uint64_t now_us,
+                                                 const uint8_t pk[32], uint64_t min_seq,
+                                                 bool latest, uint64_t *op);
+/* immutable-put: target H(value), IMMUTABLE_GET query, commit IMMUTABLE_PUT. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_immutable_put(fl_hyperdht *h, uint64_t now_us,
+                                                   const uint8_t *value, size_t len,
+                                                   uint64_t *op);
+/* immutable-get: the first reply whose hash matches; IMMUTABLE then DONE. */
+FL_API FL_MUST_CHECK int fl_hyperdht_start_immutable_get(fl_hyperdht *h, uint64_t now_us,
+                                                   const uint8_t hash[32], uint64_t *op);
+/* Stop an operation (DONE with FL_ERR_CLOSED). 0 or FL_ERR_NOT_FOUND. */
+FL_API FL_MUST_CHECK int fl_hyperdht_cancel(fl_hyperdht *h, uint64_t now_us, uint64_t op);
+
+/* Remove our own record for (target, pk) from the store (unannounce does). */
+FL_API void fl_hyperdht_store_remove(fl_hyperdht_store *st, const uint8_t target[32],
+                                     const uint8_t pk[32]);
+
 #ifdef __cplusplus
 }
 #endif
