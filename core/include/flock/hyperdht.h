@@ -479,7 +479,8 @@ typedef struct fl_hyperdht_reply {
  *   FL_ERR_DECODE    the value does not decode;
  *   FL_ERR_CRYPTO    a signature missing or wrong, or H(value) != target;
  *   FL_ERR_RANGE     a value over FL_HYPERDHT_VALUE_MAX;
- *   FL_ERR_NOMEM     the allocation hook failed (the store is unchanged);
+ *   FL_ERR_NOMEM     the allocation hook failed: the request is dropped and
+ *                    the store stays consistent (store_test's fail-at-N loop);
  *   FL_ERR_INVALID   NULL arguments, time going backwards (nothing counted);
  *   FL_ERR_BUFFER    cap too small for the reply (nothing counted). */
 FL_API FL_MUST_CHECK int fl_hyperdht_store_handle(fl_hyperdht_store *st, uint64_t now_us,
