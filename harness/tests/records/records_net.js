@@ -3,6 +3,9 @@
 // Every send is checked to go to 127.0.0.1.
 const createTestnet = require('hyperdht/testnet.js')
 const DHT = require('hyperdht')
+const Persistent = require('hyperdht/lib/persistent')
+const c = require('compact-encoding')
+const m = require('hyperdht/lib/messages')
 const readline = require('readline')
 
 const hex = (b) => (b ? Buffer.from(b).toString('hex') : null)
@@ -73,6 +76,37 @@ async function main() {
     async immutableGet(x) {
       const r = await nodes[x.node || 0].immutableGet(buf(x.hash))
       return r && hex(r.value)
+    },
+    // One crafted request to a node (e.g. the C node), as an attacker or a
+    // sloppy client would send it: token 'valid' (fetched first with a
+    // FIND_PEER), 'none' or 'bogus'; kind 'announce' (signed for that node),
+    // 'forged' (signature bit flipped), 'immutable' (x.value, x.target or H).
+    async raw(x) {
+      const node = nodes[x.node || 0]
+      const to = { host: '127.0.0.1', port: x.port }
+      const first = await node.request({ command: 2, target: Buffer.alloc(32) }, to, { retry: false })
+      const id = first.from.id
+      const token = x.token === 'valid' ? first.token : x.token === 'bogus' ? Buffer.alloc(32, 7) : null
+      let target, value, command
+      if (x.kind === 'immutable') {
+        value = buf(x.value)
+        target = x.target ? buf(x.target) : DHT.hash(value)
+        command = 8
+      } else {
+        const kp = DHT.keyPair(buf(x.seed))
+        target = buf(x.topic)
+        const ann = { peer: { publicKey: kp.publicKey, relayAddresses: [] }, refresh: null, signature: null, bump: 0 }
+        ann.signature = Persistent.signAnnounce(target, token || Buffer.alloc(32), id, ann, kp)
+        if (x.kind === 'forged') ann.signature[5] ^= 1
+        value = c.encode(m.announce, ann)
+        command = 4
+      }
+      try {
+        const r = await node.request({ token, command, target, value }, to, { retry: false })
+        return { error: r.error, token: !!r.token, closer: (r.closerNodes || []).length, value: hex(r.value) }
+      } catch (err) {
+        return { failed: String(err.code || err.message) }
+      }
     },
     async keyPair(x) {
       const kp = DHT.keyPair(buf(x.seed))

@@ -171,3 +171,32 @@ def test_find_peer_both_ways(mixed):
     assert any(f["publicKey"] == c_kp.public_key.hex() for f in found)
     s = mixed.c.hyper.stats()
     assert s["store"]["forwards"]["current"] >= 1  # the C node holds JS's self announce
+
+
+def test_crafted_requests_to_the_c_node_are_answered_as_the_reference(mixed):
+    """Wrong token -> error 2 (with a fresh token); no token, a forged
+    signature, a wrong hash or an oversized value -> silence, each counted."""
+    port = mixed.c.port(0)
+    topic = h.target(b"crafted").hex()
+    s0 = mixed.c.hyper.stats()["store"]
+    r = mixed.call("raw", port=port, kind="announce", token="bogus", topic=topic, seed=SEED_JS.hex())
+    assert r["error"] == 2 and r["token"]
+    r = mixed.call("raw", port=port, kind="announce", token="none", topic=topic, seed=SEED_JS.hex())
+    assert "failed" in r  # the request timed out: no reply
+    r = mixed.call("raw", port=port, kind="forged", token="valid", topic=topic, seed=SEED_JS.hex())
+    assert "failed" in r
+    r = mixed.call("raw", port=port, kind="immutable", token="valid", value=b"x".hex(),
+                   target=h.target(b"y").hex())
+    assert "failed" in r
+    big = b"z" * (h.VALUE_MAX + 1)
+    r = mixed.call("raw", port=port, kind="immutable", token="valid", value=big.hex())
+    assert "failed" in r
+    r = mixed.call("raw", port=port, kind="announce", token="valid", topic=topic, seed=SEED_JS.hex())
+    assert r == {"error": 0, "token": False, "closer": 0, "value": None}  # flags 0x01, id only
+    s1 = mixed.c.hyper.stats()["store"]
+    node_stats = mixed.c.node.stats()
+    assert node_stats["drop_bad_token"] >= 1 or s1["err_invalid_token"] >= 1
+    assert s1["drop_no_token"] == s0["drop_no_token"] + 1
+    assert s1["drop_signature"] == s0["drop_signature"] + 1
+    assert s1["drop_hash"] == s0["drop_hash"] + 1
+    assert s1["drop_too_large"] == s0["drop_too_large"] + 1
