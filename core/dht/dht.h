@@ -293,6 +293,30 @@ void fl_dht_health_update(fl_dht *d);
 #define FL_DHT_QF_COMMIT 0x02u
 #define FL_DHT_QF_BACKGROUND 0x04u
 #define FL_DHT_QF_BOOT 0x08u
+/* A custom commit (dht-rpc's commit function), for the layers above (the
+ * hyperdht announce signs a value per closest node). Called once per
+ * closest replier when the walk ends, closest first; token is NULL if the
+ * reply carried none. It may call fl_dht_query_commit_request (at most
+ * once) and nothing else of the dht. Returns 1 if it sent a request (the
+ * query waits for it), 0 for a commit that succeeded without one, < 0 for
+ * a failed one. The query succeeds if at least one commit does. */
+typedef int (*fl_dht_commit_fn)(void *ctx, fl_dht *d, uint64_t now_us, uint64_t qid,
+                                const fl_addr *addr, const uint8_t id[32], const uint8_t *token);
+/* Send a commit request tied to query qid (3 retries, from the usual
+ * socket). 0, FL_ERR_NOT_FOUND (no such query committing), FL_ERR_LIMIT. */
+int fl_dht_query_commit_request(fl_dht *d, uint64_t now_us, uint64_t qid, const fl_addr *to,
+                                const uint8_t *token, bool internal, uint64_t command,
+                                const uint8_t *target, const uint8_t *value, size_t value_len);
+/* Options of a query beyond the common ones (dht-rpc query opts). */
+typedef struct fl_dht_query_opts {
+  const fl_addr *nodes;   /* seeds tried first (opts.nodes / closestNodes) */
+  size_t nodes_len;       /* at most FL_DHT_K are used */
+  fl_dht_commit_fn commit; /* custom commit (sets FL_DHT_QF_COMMIT) */
+  void *commit_ctx;
+} fl_dht_query_opts;
+int fl_dht_query_start_opts(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
+                            uint64_t command, const uint8_t *value, size_t value_len,
+                            uint32_t flags, const fl_dht_query_opts *opts, uint64_t *qid);
 int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
                        uint64_t command, const uint8_t *value, size_t value_len, uint32_t flags,
                        uint64_t *qid);

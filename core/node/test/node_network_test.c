@@ -8,6 +8,7 @@
 
 #include "node/test/simnet.h"
 #include "dht/dht_message.h"
+#include "node/node_internal.h"
 
 #define SEC 1000000ull
 
@@ -122,6 +123,32 @@ static void test_network_find_node_returns_exact_k_closest(void) {
     }
     FL_CHECK_EQ(got, k);
     exact += same;
+    if (t == 0) {
+      /* again, seeded with the k closest found (dht-rpc opts.nodes): the
+       * seeds are asked first, with the slow start of 3, and the answer
+       * is the same */
+      fl_addr seeds[FL_DHT_K];
+      size_t ns = 0;
+      for (size_t e = 0; e < s.nodes[from].nevents; e++) {
+        const fl_event *ev = &s.nodes[from].events[e].ev;
+        if (ev->type == FL_EVENT_DHT_QUERY_NODE && ev->id == qid) seeds[ns++] = ev->addr;
+      }
+      fl_node *n = s.nodes[from].n;
+      fl_dht_query_opts o = {seeds, ns, NULL, NULL};
+      uint64_t q2;
+      FL_CHECK_EQ(fl_dht_query_start_opts(&n->dht, s.now_us, target, true, FL_DHT_CMD_FIND_NODE,
+                                          NULL, 0, FL_DHT_QF_EVENTS, &o, &q2), 0);
+      sn_drain(&s, from);
+      FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+      size_t again = 0;
+      for (size_t e = 0; e < s.nodes[from].nevents; e++) {
+        const fl_event *ev = &s.nodes[from].events[e].ev;
+        if (ev->type != FL_EVENT_DHT_QUERY_NODE || ev->id != q2) continue;
+        FL_CHECK_MEM(ev->key, want[again], 32);
+        again++;
+      }
+      FL_CHECK_EQ(again, k);
+    }
   }
   FL_CHECK_EQ(exact, 10);
   sn_free(&s);
@@ -428,7 +455,84 @@ static void test_network_nat_updates_client_then_server_port(void) {
   sn_free(&s);
 }
 
+/* The commit hook the hyperdht layer will use: a value of its own per
+ * closest node (dht-rpc's custom commit function). */
+typedef struct hook_ctx {
+  int calls, with_token;
+} hook_ctx;
+
+static int commit_hook(void *ctx, fl_dht *d, uint64_t now_us, uint64_t qid, const fl_addr *addr,
+                       const uint8_t id[32], const uint8_t *token) {
+  hook_ctx *h = ctx;
+  (void)id;
+  h->calls++;
+  if (!token) return -1;
+  h->with_token++;
+  uint8_t value[2] = {'c', (uint8_t)h->calls};
+  uint8_t target[32];
+  memset(target, 0x77, 32);
+  return fl_dht_query_commit_request(d, now_us, qid, addr, token, false, 61, target, value, 2) == 0
+             ? 1
+             : -1;
+}
+
+static void test_network_query_commit_hook(void) {
+  simnet s;
+  uint64_t seed = fl_test_seed() + 4;
+  sn_init(&s);
+  fl_node_config c;
+  fl_node_config_default(&c);
+  sn_seed(&c, seed, 0);
+  fl_addr host = fl_addr_ipv4(127, 0, 0, 1, 0);
+  FL_CHECK_EQ(fl_node_config_bootstrapper(&c, &host, SN_BASE_PORT), 0);
+  c.user_requests = true;
+  sn_add(&s, &c);
+  s.nodes[0].auto_reply = true;
+  for (size_t i = 1; i < 25; i++) {
+    persistent_config(&c, seed, i);
+    c.user_requests = true;
+    size_t k = sn_add(&s, &c);
+    s.nodes[k].auto_reply = true;
+    sn_run_until(&s, s.now_us + 50000, 1000000);
+  }
+  FL_CHECK(sn_run_until(&s, s.now_us + 30 * SEC, 4000000));
+  for (size_t i = 0; i < s.count; i++) s.nodes[i].user_with_token = 0;
+  hook_ctx h = {0, 0};
+  uint8_t target[32];
+  memset(target, 0x77, 32);
+  uint64_t qid;
+  size_t from = 3;
+  fl_node *n = s.nodes[from].n;
+  fl_dht_query_opts o = {NULL, 0, commit_hook, &h};
+  FL_CHECK_EQ(fl_dht_query_start_opts(&n->dht, s.now_us, target, false, 60, NULL, 0,
+                                      FL_DHT_QF_EVENTS, &o, &qid), 0);
+  sn_drain(&s, from);
+  FL_CHECK(sn_run_until(&s, s.now_us + 10 * SEC, 1000000));
+  const sn_event *done = sn_find_event(&s, from, FL_EVENT_DHT_QUERY_DONE, qid);
+  FL_CHECK(done != NULL);
+  FL_CHECK_EQ(done->ev.code, 0);
+  FL_CHECK_EQ(h.calls, FL_DHT_K);
+  FL_CHECK_EQ(h.with_token, FL_DHT_K);
+  size_t got = 0;
+  for (size_t i = 0; i < s.count; i++) {
+    got += s.nodes[i].user_with_token;
+    for (size_t e = 0; e < s.nodes[i].nevents; e++) {
+      const sn_event *x = &s.nodes[i].events[e];
+      if (x->ev.type == FL_EVENT_DHT_USER_REQUEST && x->ev.code == 61) {
+        FL_CHECK(x->ev.flags & FL_EVENT_F_TOKEN);
+        FL_CHECK_EQ(x->data[0], 'c');
+      }
+    }
+  }
+  FL_CHECK_EQ(got, FL_DHT_K);
+  /* outside a commit phase the request is refused */
+  FL_CHECK_EQ(fl_dht_query_commit_request(&n->dht, s.now_us, qid, &host, NULL, false, 61, NULL,
+                                          NULL, 0), FL_ERR_NOT_FOUND);
+  sn_free(&s);
+}
+
 int main(void) {
+  FL_RUN(test_network_query_commit_hook);
   FL_RUN(test_network_nat_updates_client_then_server_port);
   FL_RUN(test_network_relay);
   FL_RUN(test_network_runs_are_deterministic);
