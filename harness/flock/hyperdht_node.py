@@ -71,8 +71,8 @@ class Hyper:
             _free(self._p)
             self._p = _P()
 
-    def process(self, now_us):
-        """Drain the node's events through fl_hyperdht, then its own."""
+    def process(self, now_us, own=True):
+        """Drain the node's events through fl_hyperdht, then (own=True) its own."""
         raw = fn.RawEvent()
         while check(fn._poll_event(self.node._p, byref(raw))) == 1:
             if check(_on_event(self._p, now_us, byref(raw)), "fl_hyperdht_on_event") == 0:
@@ -80,6 +80,13 @@ class Hyper:
                 if ev.type == fn.EVENT_SOCKET_OPEN:
                     self.node.open_requests.append(ev)
                 self.node.events.append(ev)
+        while own and check(_poll(self._p, byref(raw))) == 1:
+            ev = fn.Event(raw)
+            ev.name = NAMES.get(ev.type, ev.name)
+            self.events.append(ev)
+
+    def poll_own(self):
+        raw = fn.RawEvent()
         while check(_poll(self._p, byref(raw))) == 1:
             ev = fn.Event(raw)
             ev.name = NAMES.get(ev.type, ev.name)

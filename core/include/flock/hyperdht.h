@@ -515,8 +515,12 @@ typedef struct fl_hyperdht fl_hyperdht;
  * and the node allows 64 (FL_NODE_QUERIES_MAX). */
 #define FL_HYPERDHT_OPS_MAX 32
 /* Results queued for fl_hyperdht_poll_event; full: the oldest is dropped
- * (counted). A lookup streams at most 20 peers per replying node. */
-#define FL_HYPERDHT_EVENTS_MAX 1024
+ * (counted in events_dropped). Drivers drain after every input, and one
+ * input yields at most one reply's worth: 20 PEER events (a full lookup
+ * reply) plus a COMMIT, ANNOUNCED and DONE, so 64 leaves room for a driver
+ * that drains a little late, at ~10 KiB per node (simulations run
+ * thousands). */
+#define FL_HYPERDHT_EVENTS_MAX 64
 /* Closest nodes a commit goes to (dht-rpc k). */
 #define FL_HYPERDHT_COMMIT_MAX 20
 

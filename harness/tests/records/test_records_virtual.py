@@ -37,10 +37,10 @@ class Net:
         self.drain(i)
         return hy
 
-    def drain(self, i):
+    def drain(self, i, own=True):
         hy, sp, cp = self.nodes[i]
         for _ in range(100):
-            hy.process(self.now)
+            hy.process(self.now, own=own and not getattr(hy, "hold", False))
             tx = hy.node.poll_transmits()
             for sock, to, data in tx:
                 if to[0] == "127.0.0.1" and to[1] in self.by_port:
@@ -48,7 +48,7 @@ class Net:
                     frm = ("127.0.0.1", sp if sock == 0 else cp)
                     heapq.heappush(self.q, (self.now + LAT_US, self.seq, to[1], frm, data))
             if not tx:
-                hy.process(self.now)
+                hy.process(self.now, own=own and not getattr(hy, "hold", False))
                 return
         raise AssertionError("drain did not settle")
 
@@ -156,3 +156,27 @@ def test_mutable_latest_wins_and_operation_limit(net):
     net.run(10 * S)
     assert all(hy.done(op) is not None for op in ops)
     assert hy.stats()["ops_active"] == 0
+
+
+def test_event_queue_full_drops_the_oldest_and_counts(net):
+    """A driver that stops draining fl_hyperdht's events: 25 announcers on
+    one topic give each lookup reply 20 PEER events, so the 64-slot queue
+    overflows; the newest 64 are kept, the rest counted."""
+    topic = h.target(b"crowded topic")
+    for k in range(25):
+        kp = crypto.keypair_from_seed(bytes([0x40 + k]) * 32)
+        _op(net, 1 + k % 6, lambda hy, t, kp=kp: hy.announce(t, topic, kp.secret_key))
+    hy = net.nodes[7][0]
+    hy.hold = True
+    op = hy.lookup(net.now, topic)
+    net.drain(7)
+    net.run(5 * S)
+    hy.hold = False
+    before = len(hy.events)
+    hy.poll_own()
+    got = hy.events[before:]
+    assert len(got) == 64
+    assert got[-1].type == hn.EVENT_DONE and got[-1].id == op
+    dropped = hy.stats()["events_dropped"]
+    assert dropped > 0
+    print(f"event queue: 64 kept, {dropped} dropped")
