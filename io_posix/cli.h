@@ -120,5 +120,15 @@ int fl_cli_cmd_dht_node(int argc, char **argv);
 int fl_cli_cmd_find_node(int argc, char **argv);
 int fl_cli_cmd_ping(int argc, char **argv);
 int fl_cli_cmd_dht_testnet(int argc, char **argv);
+/* cli_records.c: hyperdht records. */
+int fl_cli_cmd_keypair(int argc, char **argv);
+int fl_cli_cmd_announce(int argc, char **argv);
+int fl_cli_cmd_unannounce(int argc, char **argv);
+int fl_cli_cmd_lookup(int argc, char **argv);
+int fl_cli_cmd_find_peer(int argc, char **argv);
+int fl_cli_cmd_mutable_put(int argc, char **argv);
+int fl_cli_cmd_mutable_get(int argc, char **argv);
+int fl_cli_cmd_immutable_put(int argc, char **argv);
+int fl_cli_cmd_immutable_get(int argc, char **argv);
 
 #endif /* FL_CLI_H */

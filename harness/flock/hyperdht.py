@@ -234,3 +234,370 @@ class Handshake:
         check(_hs_final(self._p, ctypes.byref(r)), "fl_hyperdht_handshake_final")
         return Result(r.is_initiator, bytes(r.public_key), bytes(r.remote_public_key),
                       bytes(r.hash), bytes(r.tx), bytes(r.rx), bytes(r.holepunch_secret))
+
+
+# ==== Records: announce, lookup, find-peer, mutable and immutable values =====
+# (flock/hyperdht.h, second half). Messages convert to and from the shapes of
+# hyperdht's lib/messages.js with keys, signatures and values as hex strings,
+# so tests compare them with JSON from node.
+
+CMD = dict(PEER_HANDSHAKE=0, PEER_HOLEPUNCH=1, FIND_PEER=2, LOOKUP=3, ANNOUNCE=4, UNANNOUNCE=5,
+           MUTABLE_PUT=6, MUTABLE_GET=7, IMMUTABLE_PUT=8, IMMUTABLE_GET=9, PLUGIN=10)
+NS_ANNOUNCE, NS_UNANNOUNCE = 4, 5
+RELAYS_MAX = 3
+LOOKUP_PEERS_MAX = 20
+ACTION_SILENT, ACTION_REPLY, ACTION_NOT_MINE = 0, 1, 2
+_u8 = ctypes.c_uint8
+
+
+class Peer(ctypes.Structure):
+    _fields_ = [("public_key", _u8 * 32), ("relays_len", _sz), ("relays", Addr * RELAYS_MAX),
+                ("relays_wire", _sz), ("relays_raw", ctypes.c_void_p)]
+
+
+class Announce(ctypes.Structure):
+    _fields_ = [("has_peer", ctypes.c_bool), ("peer", Peer), ("has_refresh", ctypes.c_bool),
+                ("refresh", _u8 * 32), ("has_signature", ctypes.c_bool),
+                ("signature", _u8 * 64), ("bump", ctypes.c_uint64)]
+
+
+class LookupReply(ctypes.Structure):
+    _fields_ = [("peers_len", _sz), ("peers", Peer * LOOKUP_PEERS_MAX), ("bump", ctypes.c_uint64)]
+
+
+class Mutable(ctypes.Structure):
+    _fields_ = [("public_key", _u8 * 32), ("seq", ctypes.c_uint64),
+                ("value", ctypes.c_void_p), ("value_len", _sz), ("signature", _u8 * 64)]
+
+
+class StoreConfig(ctypes.Structure):
+    _fields_ = [(n, _sz) for n in ("records_max", "forwards_max", "bumps_max", "refreshes_max",
+                                   "mutables_max", "immutables_max", "value_bytes_max")] + \
+               [("max_age_us", ctypes.c_uint64), ("values_max_age_us", ctypes.c_uint64)]
+
+
+class CacheStats(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("current", "high_water", "evicted", "rotations",
+                                                "bytes", "bytes_high_water")]
+
+
+_CACHES = ("records", "topics", "forwards", "bumps", "refreshes", "mutables", "immutables")
+_COUNTERS = ("replied", "err_unknown_command", "err_invalid_token", "err_seq_reused",
+             "err_seq_too_low", "drop_no_target", "drop_no_token", "drop_no_value",
+             "drop_decode", "drop_signature", "drop_hash", "drop_too_large",
+             "drop_refresh_unknown", "drop_plugin", "drop_nomem")
+
+
+class StoreStats(ctypes.Structure):
+    _fields_ = [(n, CacheStats) for n in _CACHES] + [(n, ctypes.c_uint64) for n in _COUNTERS]
+
+    def as_dict(self):
+        d = {n: getattr(self, n) for n in _COUNTERS}
+        for n in _CACHES:
+            c = getattr(self, n)
+            d[n] = {f: getattr(c, f) for f, _ in CacheStats._fields_}
+        return d
+
+
+class Request(ctypes.Structure):
+    _fields_ = [("command", ctypes.c_uint64), ("target", ctypes.c_char_p),
+                ("token", ctypes.c_char_p), ("token_valid", ctypes.c_bool),
+                ("value", ctypes.c_char_p), ("value_len", _sz), ("from_", Addr),
+                ("unix_ms", ctypes.c_uint64)]
+
+
+class Reply(ctypes.Structure):
+    _fields_ = [("action", ctypes.c_int), ("error", ctypes.c_uint64), ("token", ctypes.c_bool),
+                ("closer_nodes", ctypes.c_bool), ("has_value", ctypes.c_bool),
+                ("value_len", _sz)]
+
+
+_P = ctypes.POINTER
+_int = ctypes.c_int
+for _n, _t in (("announce", Announce), ("lookup_reply", LookupReply), ("mutable", Mutable)):
+    assert bind(f"fl_hyperdht_{_n}_struct_size", _sz)() == ctypes.sizeof(_t), f"{_n} layout drifted"
+assert bind("fl_hyperdht_store_stats_struct_size", _sz)() == ctypes.sizeof(StoreStats)
+VALUE_MAX = bind("fl_hyperdht_value_max", _sz)()
+REPLY_VALUE_MAX = bind("fl_hyperdht_reply_value_max", _sz)()
+
+_peer_encode = bind("fl_hyperdht_peer_encode", _int, _P(Peer), _u8p, _sz, _P(_sz))
+_peer_decode = bind("fl_hyperdht_peer_decode", _int, _P(Peer), ctypes.c_char_p, _sz)
+_ann_encode = bind("fl_hyperdht_announce_encode", _int, _P(Announce), _u8p, _sz, _P(_sz))
+_ann_decode = bind("fl_hyperdht_announce_decode", _int, _P(Announce), ctypes.c_char_p, _sz)
+_look_encode = bind("fl_hyperdht_lookup_reply_encode", _int, _P(LookupReply), _u8p, _sz, _P(_sz))
+_look_decode = bind("fl_hyperdht_lookup_reply_decode", _int, _P(LookupReply), ctypes.c_char_p,
+                    _sz)
+_mut_encode = bind("fl_hyperdht_mutable_encode", _int, _P(Mutable), ctypes.c_bool, _u8p, _sz,
+                   _P(_sz))
+_mut_decode = bind("fl_hyperdht_mutable_decode", _int, _P(Mutable), ctypes.c_bool,
+                   ctypes.c_char_p, _sz)
+_target = bind("fl_hyperdht_target", _int, _u8p, ctypes.c_char_p, _sz)
+_ann_signable = bind("fl_hyperdht_announce_signable", _int, _u8p, _int, ctypes.c_char_p,
+                     ctypes.c_char_p, ctypes.c_char_p, _P(Peer), ctypes.c_char_p)
+_mut_signable = bind("fl_hyperdht_mutable_signable", _int, _u8p, ctypes.c_uint64,
+                     ctypes.c_char_p, _sz)
+_ann_sign = bind("fl_hyperdht_announce_sign", _int, _P(Announce), _int, ctypes.c_char_p,
+                 ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
+_ann_verify = bind("fl_hyperdht_announce_verify", _int, _P(Announce), _int, ctypes.c_char_p,
+                   ctypes.c_char_p, ctypes.c_char_p)
+_mut_sign = bind("fl_hyperdht_mutable_sign", _int, _P(Mutable), ctypes.c_char_p)
+_mut_verify = bind("fl_hyperdht_mutable_verify", _int, _P(Mutable), ctypes.c_char_p)
+_cfg_default = bind("fl_hyperdht_store_config_default", None, _P(StoreConfig))
+_store_new = bind("fl_hyperdht_store_new", _int, _P(ctypes.c_void_p), ctypes.c_void_p,
+                  _P(StoreConfig), ctypes.c_char_p, ctypes.c_uint64)
+_store_free = bind("fl_hyperdht_store_free", None, ctypes.c_void_p)
+_store_deadline = bind("fl_hyperdht_store_next_deadline", ctypes.c_uint64, ctypes.c_void_p)
+_store_timeout = bind("fl_hyperdht_store_handle_timeout", _int, ctypes.c_void_p, ctypes.c_uint64)
+_store_stats = bind("fl_hyperdht_store_get_stats", None, ctypes.c_void_p, _P(StoreStats))
+_store_check = bind("fl_hyperdht_store_check", _int, ctypes.c_void_p)
+_store_handle = bind("fl_hyperdht_store_handle", _int, ctypes.c_void_p, ctypes.c_uint64,
+                     ctypes.c_char_p, _P(Request), _u8p, _sz, _P(Reply))
+
+
+def _out_buf(size=8192):
+    return (ctypes.c_uint8 * size)(), _sz()
+
+
+def _hex(b):
+    return bytes(b).hex()
+
+
+def _fix(h, n, what):
+    b = bytes.fromhex(h) if isinstance(h, str) else bytes(h)
+    if len(b) != n:
+        raise ValueError(f"{what} must be {n} bytes")
+    return b
+
+
+def target(data):
+    """H(data): the target of FIND_PEER / mutables (data = public key) and immutables."""
+    out = (ctypes.c_uint8 * 32)()
+    check(_target(out, bytes(data), len(data)), "fl_hyperdht_target")
+    return bytes(out)
+
+
+def _peer_to_js(p):
+    return {"publicKey": _hex(p.public_key),
+            "relayAddresses": [_addr_to_js(p.relays[i]) for i in range(p.relays_len)]}
+
+
+def _peer_from_js(d, p=None):
+    p = p or Peer()
+    p.public_key[:] = _fix(d["publicKey"], 32, "publicKey")
+    addrs = d.get("relayAddresses") or []
+    if len(addrs) > RELAYS_MAX:
+        raise ValueError("at most 3 relay addresses")
+    p.relays_len = len(addrs)
+    for i, a in enumerate(addrs):
+        p.relays[i] = _addr_from_js(a)
+    return p
+
+
+def announce_from_js(d):
+    a = Announce()
+    if d.get("peer"):
+        a.has_peer = True
+        _peer_from_js(d["peer"], a.peer)
+    if d.get("refresh"):
+        a.has_refresh = True
+        a.refresh[:] = _fix(d["refresh"], 32, "refresh")
+    if d.get("signature"):
+        a.has_signature = True
+        a.signature[:] = _fix(d["signature"], 64, "signature")
+    a.bump = d.get("bump") or 0
+    return a
+
+
+def announce_to_js(a):
+    return {"peer": _peer_to_js(a.peer) if a.has_peer else None,
+            "refresh": _hex(a.refresh) if a.has_refresh else None,
+            "signature": _hex(a.signature) if a.has_signature else None,
+            "bump": a.bump}
+
+
+def encode(kind, msg):
+    """Encode a JS-shaped message: kind is peer, announce, lookup, mutablePut or mutableGet."""
+    out, n = _out_buf()
+    if kind == "peer":
+        check(_peer_encode(ctypes.byref(_peer_from_js(msg)), out, len(out), ctypes.byref(n)))
+    elif kind == "announce":
+        check(_ann_encode(ctypes.byref(announce_from_js(msg)), out, len(out), ctypes.byref(n)))
+    elif kind == "lookup":
+        r = LookupReply()
+        r.peers_len = len(msg["peers"])
+        for i, p in enumerate(msg["peers"]):
+            _peer_from_js(p, r.peers[i])
+        r.bump = msg.get("bump") or 0
+        check(_look_encode(ctypes.byref(r), out, len(out), ctypes.byref(n)))
+    elif kind in ("mutablePut", "mutableGet"):
+        m, keep = _mutable_from_js(msg, kind == "mutablePut")
+        check(_mut_encode(ctypes.byref(m), kind == "mutablePut", out, len(out), ctypes.byref(n)))
+        del keep
+    else:
+        raise ValueError(kind)
+    return bytes(out)[:n.value]
+
+
+def _mutable_from_js(msg, with_key):
+    m = Mutable()
+    if with_key:
+        m.public_key[:] = _fix(msg["publicKey"], 32, "publicKey")
+    m.seq = msg["seq"]
+    value = ctypes.create_string_buffer(bytes.fromhex(msg["value"]), len(msg["value"]) // 2 or 1)
+    m.value = ctypes.cast(value, ctypes.c_void_p)
+    m.value_len = len(msg["value"]) // 2
+    m.signature[:] = _fix(msg.get("signature") or "00" * 64, 64, "signature")
+    return m, value
+
+
+def _mutable_to_js(m, with_key):
+    d = {"seq": m.seq, "value": ctypes.string_at(m.value, m.value_len).hex() if m.value_len else "",
+         "signature": _hex(m.signature)}
+    if with_key:
+        d["publicKey"] = _hex(m.public_key)
+    return d
+
+
+def decode(kind, data):
+    """Decode bytes to a JS-shaped message; (msg, bytes consumed). Raises FlockError."""
+    data = bytes(data)
+    if kind == "peer":
+        p = Peer()
+        n = check(_peer_decode(ctypes.byref(p), data, len(data)), "fl_hyperdht_peer_decode")
+        return _peer_to_js(p), n
+    if kind == "announce":
+        a = Announce()
+        n = check(_ann_decode(ctypes.byref(a), data, len(data)), "fl_hyperdht_announce_decode")
+        return announce_to_js(a), n
+    if kind == "lookup":
+        r = LookupReply()
+        n = check(_look_decode(ctypes.byref(r), data, len(data)), "fl_hyperdht_lookup_reply_decode")
+        return {"peers": [_peer_to_js(r.peers[i]) for i in range(r.peers_len)], "bump": r.bump}, n
+    if kind in ("mutablePut", "mutableGet"):
+        m = Mutable()
+        buf = ctypes.create_string_buffer(data, len(data) or 1)
+        n = check(_mut_decode(ctypes.byref(m), kind == "mutablePut", buf, len(data)),
+                  "fl_hyperdht_mutable_decode")
+        return _mutable_to_js(m, kind == "mutablePut"), n
+    raise ValueError(kind)
+
+
+def announce_signable(ns, target_, node_id, token, peer, refresh=None):
+    out = (ctypes.c_uint8 * 64)()
+    p = _peer_from_js(peer)
+    check(_ann_signable(out, ns, _fix(target_, 32, "target"), _fix(node_id, 32, "node id"),
+                        _fix(token, 32, "token"), ctypes.byref(p),
+                        _fix(refresh, 32, "refresh") if refresh else None),
+          "fl_hyperdht_announce_signable")
+    return bytes(out)
+
+
+def mutable_signable(seq, value):
+    out = (ctypes.c_uint8 * 64)()
+    check(_mut_signable(out, seq, bytes(value), len(value)), "fl_hyperdht_mutable_signable")
+    return bytes(out)
+
+
+def sign_announce(msg, ns, target_, node_id, token, secret_key):
+    """Return msg (JS shape) with its signature set, signed by secret_key (64 bytes)."""
+    a = announce_from_js(msg)
+    check(_ann_sign(ctypes.byref(a), ns, _fix(target_, 32, "target"), _fix(node_id, 32, "id"),
+                    _fix(token, 32, "token"), _fix(secret_key, 64, "secret key")),
+          "fl_hyperdht_announce_sign")
+    return announce_to_js(a)
+
+
+def verify_announce_bytes(value, ns, target_, node_id, token):
+    """Decode an announce value and verify it as the server does: True/False."""
+    a = Announce()
+    buf = ctypes.create_string_buffer(bytes(value), len(value) or 1)
+    check(_ann_decode(ctypes.byref(a), buf, len(value)), "fl_hyperdht_announce_decode")
+    rc = _ann_verify(ctypes.byref(a), ns, _fix(target_, 32, "target"), _fix(node_id, 32, "id"),
+                     _fix(token, 32, "token"))
+    if rc not in (0, -5):
+        check(rc, "fl_hyperdht_announce_verify")
+    return rc == 0
+
+
+def sign_mutable(seq, value, secret_key):
+    """The signature of a mutable record (64 bytes)."""
+    m, keep = _mutable_from_js({"seq": seq, "value": bytes(value).hex(),
+                                "publicKey": "00" * 32}, False)
+    check(_mut_sign(ctypes.byref(m), _fix(secret_key, 64, "secret key")), "fl_hyperdht_mutable_sign")
+    del keep
+    return bytes(m.signature)
+
+
+def verify_mutable(signature, seq, value, public_key):
+    m, keep = _mutable_from_js({"seq": seq, "value": bytes(value).hex(),
+                                "signature": bytes(signature).hex()}, False)
+    rc = _mut_verify(ctypes.byref(m), _fix(public_key, 32, "public key"))
+    del keep
+    if rc not in (0, -5):
+        check(rc, "fl_hyperdht_mutable_verify")
+    return rc == 0
+
+
+def default_store_config():
+    c = StoreConfig()
+    _cfg_default(ctypes.byref(c))
+    return c
+
+
+class Store:
+    """A node's record stores and the server side of commands 2..10."""
+
+    def __init__(self, seed=b"\x01" * 32, now_us=0, **limits):
+        cfg = default_store_config()
+        for k, v in limits.items():
+            setattr(cfg, k, v)
+        self._p = ctypes.c_void_p()
+        check(_store_new(ctypes.byref(self._p), None, ctypes.byref(cfg), _fix(seed, 32, "seed"),
+                         now_us), "fl_hyperdht_store_new")
+        self._buf = (ctypes.c_uint8 * REPLY_VALUE_MAX)()
+
+    def close(self):
+        if self._p:
+            _store_free(self._p)
+            self._p = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+    def handle(self, now_us, command, target_=None, token=None, value=None, node_id=b"\xbb" * 32,
+               token_valid=True, host="127.0.0.1", port=40000, unix_ms=0):
+        """Serve one request: a dict {action, rc, error, token, closerNodes, value}."""
+        r = Request()
+        r.command = command
+        r.target = _fix(target_, 32, "target") if target_ is not None else None
+        r.token = _fix(token, 32, "token") if token is not None else None
+        r.token_valid = token_valid
+        value = bytes(value) if value is not None else None
+        r.value = value
+        r.value_len = len(value) if value is not None else 0
+        r.from_ = _addr_from_js({"host": host, "port": port})
+        r.unix_ms = unix_ms
+        out = Reply()
+        rc = _store_handle(self._p, now_us, node_id, ctypes.byref(r), self._buf, len(self._buf),
+                           ctypes.byref(out))
+        if rc == -1 or rc == -4:
+            check(rc, "fl_hyperdht_store_handle")
+        res = {"rc": rc, "action": out.action}
+        if out.action == ACTION_REPLY:
+            res.update(error=out.error, token=out.token, closerNodes=out.closer_nodes,
+                       value=bytes(self._buf)[:out.value_len] if out.has_value else None)
+        return res
+
+    def handle_timeout(self, now_us):
+        check(_store_timeout(self._p, now_us), "fl_hyperdht_store_handle_timeout")
+
+    def next_deadline(self):
+        return _store_deadline(self._p)
+
+    def stats(self):
+        s = StoreStats()
+        _store_stats(self._p, ctypes.byref(s))
+        return s.as_dict()
+
+    def check(self):
+        return _store_check(self._p)
