@@ -47,6 +47,7 @@ int udx_sbuf_reserve(udx_stream *s, size_t need) {
 }
 
 static void sbuf_copy_out(const udx_stream *s, uint64_t off, uint8_t *out, size_t len) {
+  if (len == 0) return; /* a bare END: there may be no ring at all */
   size_t mask = s->sbuf_cap - 1, at = (size_t)(off & mask);
   size_t first = s->sbuf_cap - at < len ? s->sbuf_cap - at : len;
   memcpy(out, s->sbuf + at, first);
