@@ -19,7 +19,10 @@ struct cmd {
   int (*run)(int argc, char **argv);
 };
 
+int fl_cli_udx_cat(int argc, char **argv); /* io_posix/cli_udx_cat.c */
+
 static const struct cmd commands[] = {
+    {"udx-cat", "copy stdin/stdout over one UDX stream (netcat for UDX)", fl_cli_udx_cat},
     {NULL, NULL, NULL},
 };
 
