@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "flock/udx.h"
 
 #define BATCH 64
@@ -49,6 +51,7 @@ typedef struct cat {
   uint8_t pending[CHUNK]; /* stdin bytes the stream has not taken yet */
   size_t pending_off, pending_len;
   uint64_t bytes_in, bytes_out, start_us, end_us;
+  crypto_hash_sha256_state h_in, h_out; /* --stats: digests of each direction */
   /* transmit batch that the kernel has not taken yet */
   uint8_t tx[BATCH][FL_UDX_DGRAM_BYTES_MAX];
   struct mmsghdr tx_msgs[BATCH];
@@ -109,7 +112,11 @@ static int open_socket(const char *host, uint32_t port) {
   return fd;
 }
 
-static uint8_t gen_byte(uint64_t off) { return (uint8_t)(off * 131u + (off >> 11)); }
+/* The benchmark pattern, periodic in 512 KiB (the JS twin builds the same). */
+static uint8_t gen_byte(uint64_t off) {
+  off %= 512u * 1024u;
+  return (uint8_t)(off * 131u + (off >> 11));
+}
 
 /* Hand queued datagrams to the kernel; returns 0, or 1 if it would block. */
 static int tx_push(cat *c) {
@@ -175,6 +182,7 @@ static void read_stream(cat *c, uint64_t now) {
     int n = fl_udx_stream_read(c->u, now, c->id, buf, sizeof(buf));
     if (n <= 0) return;
     c->bytes_in += (uint64_t)n;
+    if (c->stats) crypto_hash_sha256_update(&c->h_in, buf, (unsigned long long)n);
     if (!c->sink && write_all(1, buf, (size_t)n) != 0) {
       c->closed = 1;
       c->close_code = FL_ERR_CLOSED;
@@ -199,6 +207,8 @@ static void feed(cat *c, uint64_t now) {
     int w = fl_udx_stream_write(c->u, now, c->id, c->pending + c->pending_off, c->pending_len);
     if (w < 0) return;
     c->bytes_out += (uint64_t)w;
+    if (c->stats)
+      crypto_hash_sha256_update(&c->h_out, c->pending + c->pending_off, (unsigned long long)w);
     c->pending_off += (size_t)w;
     c->pending_len -= (size_t)w;
     if (c->pending_len > 0) c->write_blocked = 1;
@@ -310,19 +320,27 @@ static int parse_args(cat *c, int argc, char **argv, const char **host, uint32_t
 static void print_stats(cat *c) {
   fl_udx_stats st;
   fl_udx_get_stats(c->u, &st);
+  uint8_t din[32], dout[32];
+  char hin[65], hout[65];
+  crypto_hash_sha256_final(&c->h_in, din);
+  crypto_hash_sha256_final(&c->h_out, dout);
+  sodium_bin2hex(hin, sizeof(hin), din, sizeof(din));
+  sodium_bin2hex(hout, sizeof(hout), dout, sizeof(dout));
   double secs = (double)(c->end_us - c->start_us) / 1e6;
   fprintf(stderr,
           "{\"bytes_in\": %" PRIu64 ", \"bytes_out\": %" PRIu64 ", \"seconds\": %.6f, "
           "\"dgrams_in\": %" PRIu64 ", \"dgrams_out\": %" PRIu64 ", \"retransmits\": %" PRIu64
           ", \"rto_fires\": %" PRIu64 ", \"tlp_fires\": %" PRIu64 ", \"rack_losses\": %" PRIu64
-          ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"close_code\": %d}\n",
+          ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"close_code\": %d, "
+          "\"sha256_in\": \"%s\", \"sha256_out\": \"%s\"}\n",
           c->bytes_in, c->bytes_out, secs, st.dgrams_in, st.dgrams_out, st.retransmits,
           st.rto_fires, st.tlp_fires, st.rack_losses, st.mtu_probes, st.decode_errors,
-          c->close_code);
+          c->close_code, hin, hout);
 }
 
 static void loop(cat *c) {
-  int tx_blocked = 0;
+  events(c, mono_us());
+  int tx_blocked = flush_tx(c); /* what the initial writes queued */
   while (!c->closed) {
     uint64_t now = mono_us();
     uint64_t dl = fl_udx_next_deadline(c->u);
@@ -372,6 +390,8 @@ int fl_cli_udx_cat(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  crypto_hash_sha256_init(&c.h_in);
+  crypto_hash_sha256_init(&c.h_out);
   c.fd = open_socket(host, port);
   if (c.fd < 0) {
     fprintf(stderr, "udx-cat: cannot bind %s:%u: %s\n", host, port, strerror(errno));

@@ -255,5 +255,8 @@ void udx_cc_on_rto(udx_stream *s) {
   if (s->ca_state != UDX_CA_LOSS) s->bbr.prior_cwnd = s->cwnd;
   s->bbr.full_bw = 0;
   s->bbr.full_bw_cnt = 0;
-  s->cwnd = BBR_CWND_MIN;
+  /* Room for exactly the retransmissions: what is still counted in flight
+   * plus one (Linux BBR's cwnd = inflight + 1 on entering loss). */
+  uint32_t c = s->inflight + 1;
+  s->cwnd = c < BBR_CWND_MIN ? BBR_CWND_MIN : c;
 }
