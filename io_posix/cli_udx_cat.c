@@ -314,6 +314,7 @@ static int parse_args(cat *c, int argc, char **argv, const char **host, uint32_t
     }
   }
   if (!have_id || !have_rid || !have_port || (*have_peer == c->listen)) return -1;
+  if (c->gen && c->gen_left == 0) c->in_eof = 1; /* --gen 0: only end */
   return 0;
 }
 
@@ -341,6 +342,7 @@ static void print_stats(cat *c) {
 static void loop(cat *c) {
   events(c, mono_us());
   int tx_blocked = flush_tx(c); /* what the initial writes queued */
+  uint64_t last_trace = 0;
   while (!c->closed) {
     uint64_t now = mono_us();
     uint64_t dl = fl_udx_next_deadline(c->u);
@@ -372,6 +374,14 @@ static void loop(cat *c) {
     feed(c, now);
     events(c, now);
     tx_blocked = flush_tx(c);
+    if (getenv("FL_UDX_CAT_TRACE") && now - last_trace > 500000) {
+      fl_udx_stream_info si;
+      last_trace = now;
+      if (fl_udx_stream_info_get(c->u, c->id, &si) == 0)
+        fprintf(stderr, "trace cwnd=%u inflight=%u srtt=%" PRIu64 " pacing=%" PRIu64
+                " mtu=%u cc=%u sendbuf=%zu rwnd=%u\n", si.cwnd, si.inflight, si.srtt_us,
+                si.pacing_bytes_per_s, si.mtu, si.cc_state, si.send_buffered, si.rwnd_remote);
+    }
   }
   (void)flush_tx(c); /* a final ACK or DESTROY */
 }
