@@ -339,13 +339,31 @@ static void print_stats(cat *c) {
           c->close_code, hin, hout);
 }
 
+/* After a clean close the core keeps answering a peer whose copy of our
+ * final ACK was lost (it retransmits its END after its RTO, >= 1 s). Stay
+ * up for that long, unless the core already let the stream go. */
+#define CAT_LINGER_US 1500000u
+
+static int still_lingering(cat *c, uint64_t *linger_end) {
+  fl_udx_stream_info si;
+  uint64_t now = mono_us();
+  if (c->close_code != 0) return 0;
+  if (*linger_end == 0) {
+    *linger_end = now + CAT_LINGER_US;
+    c->end_us = now;
+  }
+  return now < *linger_end && fl_udx_stream_info_get(c->u, c->id, &si) == 0;
+}
+
 static void loop(cat *c) {
   events(c, mono_us());
   int tx_blocked = flush_tx(c); /* what the initial writes queued */
   uint64_t last_trace = 0;
-  while (!c->closed) {
+  uint64_t linger_end = 0;
+  while (!c->closed || still_lingering(c, &linger_end)) {
     uint64_t now = mono_us();
     uint64_t dl = fl_udx_next_deadline(c->u);
+    if (linger_end != 0 && linger_end < dl) dl = linger_end;
     struct pollfd pf[2];
     int npf = 1;
     pf[0].fd = c->fd;
@@ -386,6 +404,7 @@ static void loop(cat *c) {
   (void)flush_tx(c); /* a final ACK or DESTROY */
 }
 
+
 int fl_cli_udx_cat(int argc, char **argv);
 
 int fl_cli_udx_cat(int argc, char **argv) {
@@ -420,7 +439,7 @@ int fl_cli_udx_cat(int argc, char **argv) {
   }
   feed(&c, now);
   loop(&c);
-  c.end_us = mono_us();
+  if (c.end_us == 0) c.end_us = mono_us();
   if (c.stats) print_stats(&c);
   fl_udx_free(c.u);
   close(c.fd);

@@ -130,7 +130,8 @@ fl_udx *fl_udx_new(const fl_udx_config *cfg, const fl_mem *mem) {
   u->table = fl_mem_calloc(mem, u->table_cap, sizeof(udx_stream *));
   u->live = fl_mem_calloc(mem, c.streams_max, sizeof(udx_stream *));
   if (u->table == NULL || u->live == NULL || ring_init(u, &u->msg_out, c.msg_queue_max) ||
-      ring_init(u, &u->msg_in, c.msg_queue_max) || ring_init(u, &u->relay_out, c.relay_queue_max)) {
+      ring_init(u, &u->msg_in, c.msg_queue_max) || ring_init(u, &u->relay_out, c.relay_queue_max) ||
+      ring_init(u, &u->ack_out, FL_UDX_ACK_QUEUE_MAX)) {
     fl_udx_free(u);
     return NULL;
   }
@@ -175,6 +176,7 @@ void fl_udx_free(fl_udx *u) {
   ring_deinit(u, &u->msg_out);
   ring_deinit(u, &u->msg_in);
   ring_deinit(u, &u->relay_out);
+  ring_deinit(u, &u->ack_out);
   fl_mem_free(u->mem, u, sizeof(*u));
 }
 
@@ -349,7 +351,8 @@ int fl_udx_poll_transmit(fl_udx *u, fl_udx_dgram *out, uint8_t *buf, size_t cap)
   if (u == NULL || out == NULL || buf == NULL) return FL_ERR_INVALID;
   memset(out, 0, sizeof(*out));
   if (cap < FL_UDX_DGRAM_BYTES_MAX) return FL_ERR_BUFFER;
-  int got = poll_ring(u, &u->relay_out, out, buf);
+  int got = poll_ring(u, &u->ack_out, out, buf);
+  if (!got) got = poll_ring(u, &u->relay_out, out, buf);
   if (!got) got = poll_ring(u, &u->msg_out, out, buf);
   while (!got && u->tx_head) {
     udx_stream *s = u->tx_head;

@@ -149,6 +149,7 @@ struct udx_stream {
   uint8_t remote_ended_known, eof_pending, eof_done;
   uint32_t remote_end_seq;
   uint8_t need_ack;
+  uint8_t unacked_in;      /* in-order packets received since our last ACK */
   uint32_t rwnd_advertised;
 
   /* ---- timers, RTT */
@@ -221,7 +222,7 @@ struct fl_udx {
   uint32_t id_mask;       /* hyperdht's id allocation mask */
   udx_stream *tx_head, *tx_tail;
   udx_stream *ev_head, *ev_tail;
-  udx_msg_ring msg_out, msg_in, relay_out;
+  udx_msg_ring msg_out, msg_in, relay_out, ack_out;
   uint8_t msg_buf[FL_UDX_DGRAM_BYTES_MAX]; /* the lent bytes of the last MESSAGE event */
   udx_stream **live;      /* dense array of every stream, for timers */
 };
@@ -239,6 +240,7 @@ int udx_msg_push(fl_udx *u, udx_msg_ring *r, uint32_t sock, uint32_t id, const f
 uint32_t udx_mss(const udx_stream *s);
 uint32_t udx_send_window(const udx_stream *s);
 int udx_stream_emit(udx_stream *s, uint8_t *buf, size_t cap);
+size_t udx_emit_ack(udx_stream *s, uint8_t *buf, size_t cap);
 void udx_process_ack(udx_stream *s, const fl_udx_packet *p);
 void udx_stream_timeout(udx_stream *s, uint64_t now);
 uint64_t udx_stream_deadline(const udx_stream *s);

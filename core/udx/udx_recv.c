@@ -186,6 +186,27 @@ static int input_seq(udx_stream *s, const fl_udx_packet *p) {
   return 0;
 }
 
+/* The reference ACKs every DATA packet at once. A driver hands us a whole
+ * batch before it polls, so acking only at poll time would collapse a batch
+ * into one ACK and starve the sender's ACK clock (and one lost ACK then
+ * costs an RTO). So: snapshot an ACK into the queue after every second
+ * in-order packet and after every out-of-order one (its SACKs carry the
+ * news); anything left is sent (or piggybacked) at poll time. */
+static void ack_now_or_later(udx_stream *s) {
+  fl_udx *u = s->u;
+  s->need_ack = 1;
+  if (++s->unacked_in < 2 && s->ooo_count == 0) return;
+  udx_msg_ring *r = &u->ack_out;
+  if (r->len == r->cap) return; /* full: the pending flag still sends one */
+  udx_msg *m = &r->slots[(r->head + r->len) % r->cap];
+  if (m->buf == NULL && (m->buf = fl_mem_alloc(u->mem, FL_UDX_DGRAM_BYTES_MAX)) == NULL) return;
+  m->len = (uint16_t)udx_emit_ack(s, m->buf, FL_UDX_DGRAM_BYTES_MAX);
+  m->sock = s->sock;
+  m->addr = s->remote;
+  m->id = s->local_id;
+  r->len++;
+}
+
 int udx_stream_input(udx_stream *s, uint32_t sock, const fl_addr *from, const fl_udx_packet *p,
                      const uint8_t *raw, size_t raw_len) {
   fl_udx *u = s->u;
@@ -220,7 +241,7 @@ int udx_stream_input(udx_stream *s, uint32_t sock, const fl_addr *from, const fl
       u->st.msgs_dropped++;
   }
   ooo_drain(s);
-  if (p->h.type & (FL_UDX_FLAG_DATA | FL_UDX_FLAG_END)) s->need_ack = 1;
+  if (p->h.type & (FL_UDX_FLAG_DATA | FL_UDX_FLAG_END)) ack_now_or_later(s);
   udx_process_ack(s, p);
   udx_check_eof(s);
   udx_check_done(s);

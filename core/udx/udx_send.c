@@ -94,7 +94,7 @@ static void arm_tlp(udx_stream *s, uint64_t now) {
   s->tlp_deadline = min_u64(now + pto, s->rto_deadline);
 }
 
-static size_t emit_ack(udx_stream *s, uint8_t *buf, size_t cap) {
+size_t udx_emit_ack(udx_stream *s, uint8_t *buf, size_t cap) {
   size_t n = put_header(s, buf, 0, s->seq, 0);
   if (s->ooo_count > 0) {
     size_t sb = udx_build_sacks(s, buf + n, cap - n);
@@ -102,6 +102,7 @@ static size_t emit_ack(udx_stream *s, uint8_t *buf, size_t cap) {
     n += sb;
   }
   s->need_ack = 0;
+  s->unacked_in = 0;
   return n;
 }
 
@@ -230,8 +231,8 @@ int udx_stream_emit(udx_stream *s, uint8_t *buf, size_t cap) {
     s->seq++;
     return (int)n;
   }
-  if (s->closed) return s->need_ack ? (int)emit_ack(s, buf, cap) : 0;
-  if (s->need_ack && s->ooo_count > 0) return (int)emit_ack(s, buf, cap);
+  if (s->closed) return s->need_ack ? (int)udx_emit_ack(s, buf, cap) : 0;
+  if (s->need_ack && s->ooo_count > 0) return (int)udx_emit_ack(s, buf, cap);
   if (s->tlp_pending) {
     size_t n = emit_tlp(s, buf);
     if (n) return (int)n;
@@ -252,7 +253,7 @@ int udx_stream_emit(udx_stream *s, uint8_t *buf, size_t cap) {
     uint64_t mark = s->delivered + s->inflight;
     s->app_limited_until = mark ? mark : 1;
   }
-  if (s->need_ack) return (int)emit_ack(s, buf, cap);
+  if (s->need_ack) return (int)udx_emit_ack(s, buf, cap);
   if (s->heartbeat_pending) {
     s->heartbeat_pending = 0;
     return (int)emit_simple(s, buf, FL_UDX_FLAG_HEARTBEAT, s->seq);

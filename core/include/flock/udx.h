@@ -123,6 +123,12 @@ FL_API int fl_udx_header_encode(const fl_udx_header *h, uint8_t *out, size_t cap
 /* Relayed datagrams waiting for poll_transmit. Full: drop newest, counted. */
 #define FL_UDX_RELAY_QUEUE_MAX 512u
 
+/* ACKs snapshotted while a batch of datagrams is handled, waiting for
+ * poll_transmit (one per two data packets, see udx_recv.c). A batch of 64
+ * datagrams needs at most 64; full: skip the snapshot, a final ACK still
+ * goes out at poll time. */
+#define FL_UDX_ACK_QUEUE_MAX 256u
+
 typedef struct fl_udx_config {
   uint32_t streams_max;
   uint32_t send_buf_max;

@@ -75,7 +75,13 @@ function send (buf) {
 }
 
 function startInput () {
-if (opt.gen !== undefined) {
+if (opt.gen !== undefined && Number(opt.gen) === 0) {
+  // Nothing to send: end only once the peer has ended. libudx frees a stream
+  // the moment both ENDs are through, so whoever closes last cannot answer a
+  // retransmitted END if its final ACK was lost; replying END-for-END leaves
+  // that role to the sender, which (in the C tool) lingers for it.
+  stream.once('end', () => stream.end())
+} else if (opt.gen !== undefined) {
   let left = Number(opt.gen)
   let off = 0
   const pump = () => {
