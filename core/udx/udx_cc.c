@@ -129,6 +129,41 @@ static uint32_t bbr_target_cwnd(const udx_stream *s, double gain) {
   return c < BBR_CWND_MIN ? BBR_CWND_MIN : c;
 }
 
+/* Linux BBR's ACK-aggregation estimate (the reference's "extra acked",
+ * gain 1, 5-RTT window, capped at 100 ms of bandwidth): when ACKs arrive in
+ * bursts (a descheduled receiver, batched drivers), deliveries run ahead of
+ * bw x elapsed; the window must cover that excess or the sender stalls. */
+#define BBR_EXTRA_ACKED_WIN_RTTS 5u
+#define BBR_EXTRA_ACKED_MAX_US 100000.0
+
+static void bbr_update_ack_aggregation(udx_stream *s, const udx_rate_sample *rs, uint64_t now) {
+  udx_bbr *b = &s->bbr;
+  if (rs->acked == 0) return;
+  if (b->round_start && ++b->extra_acked_win_rtts >= BBR_EXTRA_ACKED_WIN_RTTS) {
+    b->extra_acked_win_rtts = 0;
+    b->extra_acked_idx ^= 1;
+    b->extra_acked[b->extra_acked_idx] = 0;
+  }
+  double expected = bbr_max_bw(b) * (double)(now - b->ack_epoch_us);
+  if ((double)b->ack_epoch_acked <= expected || b->ack_epoch_acked + rs->acked >= (1u << 20)) {
+    b->ack_epoch_acked = 0;
+    b->ack_epoch_us = now;
+    expected = 0;
+  }
+  b->ack_epoch_acked += rs->acked;
+  double extra = (double)b->ack_epoch_acked - expected;
+  if (extra > s->cwnd) extra = s->cwnd;
+  if (extra > b->extra_acked[b->extra_acked_idx]) b->extra_acked[b->extra_acked_idx] = (uint32_t)extra;
+}
+
+static uint32_t bbr_ack_aggregation_cwnd(const udx_stream *s) {
+  const udx_bbr *b = &s->bbr;
+  if (!b->full_bw_reached) return 0;
+  double cap = bbr_max_bw(b) * BBR_EXTRA_ACKED_MAX_US;
+  double extra = b->extra_acked[0] > b->extra_acked[1] ? b->extra_acked[0] : b->extra_acked[1];
+  return (uint32_t)(extra < cap ? extra : cap);
+}
+
 static void bbr_update_cycle(udx_stream *s, uint64_t now) {
   udx_bbr *b = &s->bbr;
   if (b->mode != UDX_BBR_PROBE_BW) return;
@@ -214,7 +249,8 @@ static void bbr_set_pacing(udx_stream *s) {
 
 static void bbr_set_cwnd(udx_stream *s, const udx_rate_sample *rs) {
   udx_bbr *b = &s->bbr;
-  uint32_t target = bbr_target_cwnd(s, b->cwnd_gain);
+  uint32_t target = bbr_target_cwnd(s, b->cwnd_gain) + bbr_ack_aggregation_cwnd(s);
+  if (target > CWND_MAX) target = CWND_MAX;
   uint32_t cwnd = s->cwnd;
   if (b->packet_conservation) {
     uint32_t floor = s->inflight + rs->acked;
@@ -233,6 +269,7 @@ static void bbr_set_cwnd(udx_stream *s, const udx_rate_sample *rs) {
 void udx_cc_on_ack(udx_stream *s, udx_rate_sample *rs, uint64_t now) {
   if (s->app_limited_until != 0 && s->delivered > s->app_limited_until) s->app_limited_until = 0;
   bbr_update_bw(s, rs);
+  bbr_update_ack_aggregation(s, rs, now);
   bbr_update_cycle(s, now);
   bbr_check_full_bw_and_drain(s, rs, now);
   bbr_update_min_rtt(s, rs, now);

@@ -103,6 +103,10 @@ typedef struct udx_bbr {
   uint64_t probe_rtt_done_us;
   uint64_t cycle_stamp_us;
   uint32_t prior_cwnd;
+  /* ACK aggregation: how far deliveries run ahead of the bandwidth line */
+  uint64_t ack_epoch_us, ack_epoch_acked;
+  uint32_t extra_acked[2];
+  uint8_t extra_acked_idx, extra_acked_win_rtts;
 } udx_bbr;
 
 typedef struct udx_stream udx_stream;

@@ -1,6 +1,6 @@
 // udx_cat.js — the reference (udx-native) twin of `flocknet udx-cat`, same
 // flags: --host H --port P --id ID --remote-id RID (--connect H:P | --listen)
-// [--gen BYTES] [--sink] [--stats]. Copies stdin to the stream (end at EOF)
+// [--gen BYTES] [--sink] [--stats] [--hash]. Copies stdin to the stream (end at EOF)
 // and the stream to stdout; exits 0 once both directions have ended.
 // --gen/--sink use the same 512 KiB-periodic pattern as the C tool, and
 // --stats prints one JSON line (bytes, seconds, sha256 each way) to stderr.
@@ -11,7 +11,7 @@ const args = process.argv.slice(2)
 const opt = {}
 for (let i = 0; i < args.length; i++) {
   const a = args[i]
-  if (a === '--listen' || a === '--sink' || a === '--stats') opt[a.slice(2)] = true
+  if (a === '--listen' || a === '--sink' || a === '--stats' || a === '--hash') opt[a.slice(2)] = true
   else opt[a.slice(2)] = args[++i]
 }
 
@@ -49,7 +49,7 @@ if (opt.connect) {
 
 stream.on('data', (d) => {
   bytesIn += d.length
-  if (opt.stats) hin.update(d)
+  if (opt.hash) hin.update(d)
   if (!opt.sink) process.stdout.write(d)
 })
 stream.on('error', (err) => { failed = err })
@@ -70,7 +70,7 @@ stream.on('close', () => {
 
 function send (buf) {
   bytesOut += buf.length
-  if (opt.stats) hout.update(buf)
+  if (opt.hash) hout.update(buf)
   return stream.write(buf)
 }
 

@@ -44,7 +44,8 @@ def free_port():
     return port
 
 
-def cat_cmd(kind, port, lid, rid, connect=None, gen=None, sink=False, stats=True):
+def cat_cmd(kind, port, lid, rid, connect=None, gen=None, sink=False, stats=True, hash=True,
+            raw=False):
     """argv for `flocknet udx-cat` (kind "c") or its udx-native twin ("js")."""
     base = [str(FLOCKNET), "udx-cat"] if kind == "c" else ["node", str(JS_CAT)]
     argv = base + ["--host", "127.0.0.1", "--port", str(port), "--id", str(lid),
@@ -56,6 +57,10 @@ def cat_cmd(kind, port, lid, rid, connect=None, gen=None, sink=False, stats=True
         argv.append("--sink")
     if stats:
         argv.append("--stats")
+    if stats and hash:
+        argv.append("--hash")
+    if raw:
+        argv.append("--raw")
     return argv
 
 
