@@ -396,9 +396,12 @@ static void rack_detect(udx_stream *s, udx_rate_sample *rs) {
 static void process_sacks(udx_stream *s, const fl_udx_packet *p, udx_rate_sample *rs) {
   for (size_t i = 0; i < p->sack_count; i++) {
     fl_udx_sack b = fl_udx_packet_sack(p, i);
-    /* Accept only remote_acked <= start < end <= seq (spec §3 step 11). */
-    if (udx_seq_lt(b.start, s->remote_acked) || !udx_seq_lt(b.start, b.end) ||
-        udx_seq_lt(s->seq, b.end)) {
+    /* Accept only remote_acked <= start < end <= seq (spec §3 step 11),
+     * measured as unsigned distances from remote_acked: signed sequence
+     * comparisons are ambiguous 2^31 apart, and a fuzzed block that slipped
+     * through one made us walk two billion sequence numbers. */
+    uint32_t from = b.start - s->remote_acked, to = b.end - s->remote_acked;
+    if (from >= to || to > s->seq - s->remote_acked) {
       s->u->st.bad_sacks++;
       continue;
     }

@@ -182,7 +182,8 @@ static void test_udx_bogus_sack_ranges_and_acks_ignored_counted(void) {
   fl_addr from = net_addr(1);
   uint32_t ra = before.remote_acked, seq = before.seq;
   uint32_t bad[][2] = {{ra - 1, ra + 1}, {ra + 2, ra + 2}, {ra + 3, ra + 1}, {ra, seq + 1},
-                       {seq, seq + 5}, {ra + 0x80000000u, ra + 1}};
+                       {seq, seq + 5}, {ra + 0x80000000u, ra + 1},
+                       {ra + 0x02ffffffu, ra + 0x80000006u} /* found by the fuzzer */};
   size_t nb = sizeof(bad) / sizeof(bad[0]);
   size_t n = mk(buf, FL_UDX_FLAG_SACK, 0, 0xAAAA, before.ack, ra);
   for (size_t i = 0; i < nb; i++) {
