@@ -98,7 +98,7 @@ static void ooo_store(udx_stream *s, const fl_udx_packet *p) {
       return;
     }
   }
-  memcpy(o->buf, p->payload, p->payload_len);
+  if (p->payload_len) memcpy(o->buf, p->payload, p->payload_len); /* a bare END has none */
   o->len = (uint16_t)p->payload_len;
   o->flags = p->h.type;
   o->seq = p->h.seq;
