@@ -119,8 +119,14 @@ static void ooo_drain(udx_stream *s) {
   }
 }
 
+/* SACK blocks, lowest runs first as the reference sends them, at most
+ * FL_UDX_MAX_SACKS. When there are more runs than blocks, the last block
+ * names the highest run instead: RACK marks losses only below the highest
+ * sequence it has seen delivered, so without it a heavy-loss flight beyond
+ * the 50th run would wait for an RTO. (The unreported runs in between may
+ * be resent needlessly; the receiver drops the duplicates.) */
 size_t udx_build_sacks(udx_stream *s, uint8_t *out, size_t cap) {
-  size_t n = 0, found = 0;
+  size_t n = 0, found = 0, max = cap / 8 < FL_UDX_MAX_SACKS ? cap / 8 : FL_UDX_MAX_SACKS;
   uint32_t start = 0;
   int in_run = 0;
   for (uint32_t i = 1; i < s->u->cfg.ooo_max && found < s->ooo_count; i++) {
@@ -135,7 +141,7 @@ size_t udx_build_sacks(udx_stream *s, uint8_t *out, size_t cap) {
     int last = found == s->ooo_count;
     if (in_run && (!have || last)) {
       uint32_t end = have ? seq + 1 : seq;
-      if (n + 8 > cap || n / 8 >= FL_UDX_MAX_SACKS) break;
+      if (n / 8 == max) n -= 8; /* full: keep overwriting the last block */
       fl_udx_put32(out + n, start);
       fl_udx_put32(out + n + 4, end);
       n += 8;

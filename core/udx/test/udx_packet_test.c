@@ -243,7 +243,39 @@ static void test_udx_padded_data_is_delivered_intact(void) {
   net_free(&t);
 }
 
+/* 60 separate out-of-order runs: the ACK carries 50 blocks, the lowest 49
+ * runs and then the highest one (so the sender's RACK sees the top). */
+static void test_udx_sack_blocks_cap_keeps_the_highest_run(void) {
+  net t;
+  FL_CHECK_EQ(setup(&t), 0);
+  fl_udx_stream_info ib;
+  FL_CHECK_EQ(fl_udx_stream_info_get(t.u[1], 0xBBBB, &ib), 0);
+  fl_addr from = net_addr(0);
+  uint8_t buf[2048] = {0};
+  fl_udx_dgram d;
+  for (uint32_t k = 1; k <= 60; k++) {
+    size_t n = mk(buf, FL_UDX_FLAG_DATA, 0, 0xBBBB, ib.ack + 2 * k, 0);
+    FL_CHECK_EQ(fl_udx_handle_datagram(t.u[1], t.now, 0, &from, buf, n + 10), 1);
+  }
+  uint8_t last[2048];
+  size_t last_len = 0;
+  while (fl_udx_poll_transmit(t.u[1], &d, buf, sizeof(buf)) == 1) {
+    memcpy(last, buf, d.len);
+    last_len = d.len;
+  }
+  fl_udx_packet p;
+  FL_CHECK_EQ(fl_udx_packet_decode(&p, last, last_len), 0);
+  FL_CHECK_EQ(p.h.type, FL_UDX_FLAG_SACK);
+  FL_CHECK_EQ(p.sack_count, FL_UDX_MAX_SACKS);
+  FL_CHECK_EQ(fl_udx_packet_sack(&p, 0).start, ib.ack + 2);
+  FL_CHECK_EQ(fl_udx_packet_sack(&p, 48).start, ib.ack + 98);
+  FL_CHECK_EQ(fl_udx_packet_sack(&p, 49).start, ib.ack + 120);
+  FL_CHECK_EQ(fl_udx_packet_sack(&p, 49).end, ib.ack + 121);
+  net_free(&t);
+}
+
 int main(void) {
+  FL_RUN(test_udx_sack_blocks_cap_keeps_the_highest_run);
   FL_RUN(test_udx_header_roundtrip_matches_reference_dump);
   FL_RUN(test_udx_decode_rejects_every_truncation);
   FL_RUN(test_udx_decode_rejects_bad_magic_version_and_type_bits);
