@@ -64,13 +64,13 @@ typedef struct net {
   uint64_t type_count[256]; /* datagrams seen on the wire by type byte */
 } net;
 
-static inline uint64_t net_next_rand(net *t) { /* xorshift64*: test-only PRNG */
+static inline uint64_t net_next_u64(net *t) { /* xorshift64*: test-only PRNG */
   t->rng ^= t->rng >> 12;
   t->rng ^= t->rng << 25;
   t->rng ^= t->rng >> 27;
   return t->rng * 2685821657736338717ull;
 }
-static inline double net_uniform(net *t) { return (double)(net_next_rand(t) >> 11) / 9007199254740992.0; }
+static inline double net_uniform(net *t) { return (double)(net_next_u64(t) >> 11) / 9007199254740992.0; }
 
 static inline fl_addr net_addr(int i) { return fl_addr_ipv4(127, 0, 0, 1, (uint16_t)(10000 + i)); }
 
