@@ -36,6 +36,8 @@ static inline int udx_seq_le(uint32_t a, uint32_t b) { return udx_seq_diff(a, b)
  * final ACK leaves the peer retransmitting its END into the void until it
  * times out. We linger this many RTOs, answering such retransmissions. */
 #define UDX_LINGER_RTOS 8u
+/* Copies of a closed stream's final ACK (see emit_final_ack). */
+#define UDX_FINAL_ACK_COPIES 3u
 /* Receive-buffer slack above the advertised window: the reference lets a
  * sender put one packet in flight whenever the window is non-zero, so a
  * receiver must take a few packets past what it advertised. */
@@ -154,6 +156,7 @@ struct udx_stream {
   uint32_t remote_end_seq;
   uint8_t need_ack;
   uint8_t unacked_in;      /* in-order packets received since our last ACK */
+  uint8_t final_ack_copies;
   uint32_t rwnd_advertised;
 
   /* ---- timers, RTT */

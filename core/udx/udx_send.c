@@ -87,8 +87,15 @@ static int table_room(udx_stream *s) {
 
 void udx_arm_rto(udx_stream *s, uint64_t now) { s->rto_deadline = now + s->rto_us; }
 
+/* The reference arms a tail-loss probe only in the OPEN state with no SACKs
+ * seen. We arm it whenever nothing is queued for retransmission and RACK
+ * has no timer running: a lost retransmission with nothing sent after it
+ * (RACK needs a later delivery to compare with) would otherwise wait for the
+ * >= 1 s RTO. The probe resends the highest packet in flight; its ACK lets
+ * RACK judge everything sent before it. Firing still needs a fresh RTT
+ * sample, so a dead peer draws no extra probes. */
 static void arm_tlp(udx_stream *s, uint64_t now) {
-  if (s->ca_state != UDX_CA_OPEN || s->sacks_seen) return;
+  if (s->inflight == 0) return;
   uint64_t pto = UDX_RTO_INIT_US;
   if (s->srtt_us) pto = 2 * s->srtt_us + (s->inflight == 1 ? UDX_TLP_MAX_ACK_DELAY_US : 0);
   s->tlp_deadline = min_u64(now + pto, s->rto_deadline);
@@ -103,6 +110,18 @@ size_t udx_emit_ack(udx_stream *s, uint8_t *buf, size_t cap) {
   }
   s->need_ack = 0;
   s->unacked_in = 0;
+  return n;
+}
+
+/* A closed stream only ever sends its final ACK (and, lingering, answers a
+ * retransmitted END). Nothing retransmits that ACK, and the reference frees
+ * its stream at once, so losing it leaves the peer retransmitting its END
+ * until it times out: send UDX_FINAL_ACK_COPIES identical copies. */
+static size_t emit_final_ack(udx_stream *s, uint8_t *buf, size_t cap) {
+  if (!s->need_ack) return 0;
+  size_t n = udx_emit_ack(s, buf, cap);
+  if (++s->final_ack_copies < UDX_FINAL_ACK_COPIES) s->need_ack = 1;
+  else s->final_ack_copies = 0;
   return n;
 }
 
@@ -175,6 +194,7 @@ static size_t emit_rtx(udx_stream *s, uint8_t *buf) {
     s->inflight++;
     s->u->st.retransmits++;
     if (s->rto_deadline == FL_TIME_NONE) udx_arm_rto(s, now);
+    if (s->lost_count == 0) arm_tlp(s, now);
     return write_packet(s, p, buf, 0);
   }
   assert(0 && "lost_count out of sync");
@@ -231,7 +251,7 @@ int udx_stream_emit(udx_stream *s, uint8_t *buf, size_t cap) {
     s->seq++;
     return (int)n;
   }
-  if (s->closed) return s->need_ack ? (int)udx_emit_ack(s, buf, cap) : 0;
+  if (s->closed) return (int)emit_final_ack(s, buf, cap);
   if (s->need_ack && s->ooo_count > 0) return (int)udx_emit_ack(s, buf, cap);
   if (s->tlp_pending) {
     size_t n = emit_tlp(s, buf);
@@ -418,9 +438,11 @@ static void after_ack_timers(udx_stream *s, int advanced) {
     s->tlp_deadline = FL_TIME_NONE;
     s->sacks_seen = 0;
     if (s->keepalive_ms) s->ka_deadline = now + (uint64_t)s->keepalive_ms * 1000u;
-  } else if (advanced) {
-    udx_arm_rto(s, now);
-    if (s->tlp_deadline != FL_TIME_NONE) arm_tlp(s, now);
+  } else {
+    if (advanced) udx_arm_rto(s, now);
+    if (s->lost_count == 0 && s->rack_deadline == FL_TIME_NONE &&
+        (advanced || s->tlp_deadline == FL_TIME_NONE))
+      arm_tlp(s, now);
   }
 }
 
