@@ -279,6 +279,12 @@ typedef struct fl_udx_stream_info {
 FL_API FL_MUST_CHECK int fl_udx_stream_info_get(const fl_udx *u, uint32_t id,
                                                 fl_udx_stream_info *out);
 
+/* Walk every invariant of the instance and its streams (table, counters,
+ * retransmission and out-of-order tables, buffers). Returns 0, or
+ * FL_ERR_STATE naming nothing: a bug of ours. Cost: O(streams x window);
+ * the tests call it after every step. */
+FL_API FL_MUST_CHECK int fl_udx_check(const fl_udx *u);
+
 #ifdef __cplusplus
 }
 #endif

@@ -62,6 +62,7 @@ typedef struct net {
   uint64_t order;
   uint64_t sent, dropped, delivered;
   uint64_t type_count[256]; /* datagrams seen on the wire by type byte */
+  uint64_t check_failures;  /* fl_udx_check failures after steps */
 } net;
 
 static inline uint64_t net_next_u64(net *t) { /* xorshift64*: test-only PRNG */
@@ -257,6 +258,7 @@ static inline int net_step(net *t) {
     }
   }
   net_settle(t);
+  for (int i = 0; i < t->n; i++) t->check_failures += fl_udx_check(t->u[i]) != 0;
   return 1;
 }
 

@@ -81,7 +81,30 @@ static void test_udx_id_alloc_unique_in_low_bits(void) {
   fl_udx_free(u);
 }
 
+/* fl_udx_check must notice a broken invariant, or it proves nothing. */
+static void test_udx_check_catches_a_corrupted_counter(void) {
+  net t;
+  FL_CHECK_EQ(net_init(&t, 2, fl_test_seed(), NULL), 0);
+  FL_CHECK_EQ(net_connect(&t, 0, 1, 1, 2), 0);
+  uint8_t data[20000] = {0};
+  FL_CHECK_EQ(fl_udx_stream_write(t.u[0], t.now, 1, data, sizeof(data)), 20000);
+  net_flush_tx(&t, 0);
+  FL_CHECK_EQ(fl_udx_check(t.u[0]), 0);
+  udx_stream *s = udx_find(t.u[0], 1);
+  FL_CHECK(s != NULL && s->inflight > 0);
+  s->inflight--;
+  FL_CHECK_EQ(fl_udx_check(t.u[0]), FL_ERR_STATE);
+  s->inflight++;
+  t.u[0]->st.ooo_cur++;
+  FL_CHECK_EQ(fl_udx_check(t.u[0]), FL_ERR_STATE);
+  t.u[0]->st.ooo_cur--;
+  FL_CHECK_EQ(fl_udx_check(t.u[0]), 0);
+  FL_CHECK_EQ(fl_udx_check(NULL), FL_ERR_INVALID);
+  net_free(&t);
+}
+
 int main(void) {
+  FL_RUN(test_udx_check_catches_a_corrupted_counter);
   FL_RUN(test_udx_change_remote_moves_the_stream);
   FL_RUN(test_udx_keepalive_sends_heartbeats_when_idle);
   FL_RUN(test_udx_id_alloc_unique_in_low_bits);

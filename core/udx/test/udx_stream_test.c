@@ -33,6 +33,7 @@ static void bulk(double loss, double reorder, uint64_t bytes, double bytes_per_u
   }
   int ok = net_run(&t, both_closed, 20000000, 600000000);
   FL_CHECK(ok);
+  FL_CHECK_EQ(t.check_failures, 0);
   for (int i = 0; i < 2; i++) {
     FL_CHECK_EQ(t.app[i].received, bytes);
     FL_CHECK_EQ(t.app[i].corrupt, 0);
@@ -126,6 +127,7 @@ static void test_udx_sack_then_rack_retransmits_one_hole(void) {
   FL_CHECK(s0.retransmits >= 1 && s0.retransmits <= 3);
   FL_CHECK(s1.ooo_high > 0);
   FL_CHECK_EQ(s0.bad_sacks, 0);
+  FL_CHECK_EQ(t.check_failures, 0);
   net_free(&t);
 }
 
