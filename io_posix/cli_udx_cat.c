@@ -354,11 +354,12 @@ static void print_stats(cat *c) {
           "{\"bytes_in\": %" PRIu64 ", \"bytes_out\": %" PRIu64 ", \"seconds\": %.6f, "
           "\"dgrams_in\": %" PRIu64 ", \"dgrams_out\": %" PRIu64 ", \"retransmits\": %" PRIu64
           ", \"rto_fires\": %" PRIu64 ", \"tlp_fires\": %" PRIu64 ", \"rack_losses\": %" PRIu64
-          ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"close_code\": %d, "
+          ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"bad_sacks\": %" PRIu64
+          ", \"bad_acks\": %" PRIu64 ", \"close_code\": %d, "
           "\"sha256_in\": \"%s\", \"sha256_out\": \"%s\"}\n",
           c->bytes_in, c->bytes_out, secs, st.dgrams_in, st.dgrams_out, st.retransmits,
           st.rto_fires, st.tlp_fires, st.rack_losses, st.mtu_probes, st.decode_errors,
-          c->close_code, hin, hout);
+          st.bad_sacks, st.bad_acks, c->close_code, hin, hout);
 }
 
 /* After a clean close the core keeps answering a peer whose copy of our

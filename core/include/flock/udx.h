@@ -148,7 +148,8 @@ typedef struct fl_udx_stats {
   uint64_t dgrams_in, dgrams_out, bytes_in, bytes_out;
   uint64_t not_udx;          /* handed back to the caller (not ours) */
   uint64_t decode_errors;    /* malformed packets for a live stream */
-  uint64_t bad_sacks;        /* SACK blocks outside [remote_acked, seq) */
+  uint64_t bad_sacks;        /* SACK blocks outside [remote_acked, seq): bogus, or
+                                stale (a reordered ACK); ignored */
   uint64_t bad_acks;         /* acks beyond what we sent (ignored) */
   uint64_t firewall_drops;   /* from an address the stream is not bound to */
   uint64_t retransmits, rto_fires, tlp_fires, rack_losses;

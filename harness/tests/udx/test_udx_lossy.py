@@ -30,6 +30,14 @@ def test_udx_8mib_through_lossy_relay(js, test_seed, sender, receiver, name, los
     assert st_rx["bytes_in"] == n
     assert st_rx["sha256_in"] == pattern_sha256(n), f"relay: {relay.__dict__.get('dropped')}"
     assert st_tx["sha256_out"] == st_rx["sha256_in"]
+    # What the peer sent the C side was well-formed; without reordering no
+    # SACK block can be stale either (reordered ACKs legitimately carry
+    # blocks below a newer cumulative ack: counted and ignored).
+    for st, kind in ((st_tx, sender), (st_rx, receiver)):
+        if kind == "c":
+            assert st["decode_errors"] == 0 and st["bad_acks"] == 0
+            if not reorder:
+                assert st["bad_sacks"] == 0
     if loss:
         assert relay.dropped > 0
         assert st_tx["retransmits"] > 0
