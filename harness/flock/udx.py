@@ -96,6 +96,7 @@ _read = bind("fl_udx_stream_read", ctypes.c_int, _vp, ctypes.c_uint64, ctypes.c_
              ctypes.c_size_t)
 _send_msg = bind("fl_udx_stream_send_message", ctypes.c_int, _vp, ctypes.c_uint64,
                  ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t)
+_relay_to = bind("fl_udx_stream_relay_to", ctypes.c_int, _vp, ctypes.c_uint32, ctypes.c_uint32)
 _is_packet = bind("fl_udx_is_packet", ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
 
 
@@ -167,6 +168,9 @@ class Udx:
         buf = (ctypes.c_uint8 * cap)()
         n = check(_read(self.h, now_us(), sid, buf, cap), "fl_udx_stream_read")
         return bytes(buf[:n])
+
+    def relay_to(self, sid, to_sid):
+        check(_relay_to(self.h, sid, to_sid), "fl_udx_stream_relay_to")
 
     def send_message(self, sid, data):
         check(_send_msg(self.h, now_us(), sid, data, len(data)), "fl_udx_stream_send_message")

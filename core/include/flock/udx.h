@@ -179,8 +179,11 @@ enum {
   FL_UDX_EVENT_END = 302,      /* id: the remote ended; everything was read */
   FL_UDX_EVENT_DRAIN = 303,    /* id: the send buffer has room again */
   FL_UDX_EVENT_CLOSE = 304,    /* id, code: 0 clean, FL_ERR_CLOSED reset by peer,
-                                  FL_ERR_TIMEOUT retransmission give-up; the id
-                                  is free once this is polled */
+                                  FL_ERR_TIMEOUT retransmission give-up. After a
+                                  reset or timeout the id is free once this is
+                                  polled; after a clean close the stream lingers
+                                  8 RTOs answering a retransmitted END (calls
+                                  return FL_ERR_CLOSED), then the id is free */
   FL_UDX_EVENT_MESSAGE = 305,  /* id, data/len: an unreliable message */
   FL_UDX_EVENT_CONNECT = 306,  /* id, sock, addr: a listening stream learned its peer */
   FL_UDX_EVENT_REMOTE_CHANGED = 307, /* id: change_remote completed */

@@ -238,3 +238,30 @@ def test_unknown_ids_and_garbage_leave_streams_alone(pair):
         got_reply = False
     s.close()
     assert not got_reply
+
+
+def test_c_blind_relay_between_two_udx_native_streams(pair):
+    """The C core relays (spec §9): udx-native stream 1 talks to stream 2
+    through C streams 100 <-> 200, which rewrite ids and never read."""
+    c, j = pair
+    c.open(100)
+    c.open(200)
+    c.connect(100, 1, j.port)
+    c.connect(200, 2, j.port)
+    c.udx.relay_to(100, 200)
+    c.udx.relay_to(200, 100)
+    j.send(op="open", id=1, remoteId=100, port=c.port)
+    j.send(op="open", id=2, remoteId=200, port=c.port)
+    a = hashlib.sha256(b"a").digest() * 4096       # 128 KiB each way
+    b = hashlib.sha256(b"b").digest() * 4096
+    j.send(op="write", id=1, hex=a.hex())
+    j.send(op="end", id=1)
+    j.send(op="write", id=2, hex=b.hex())
+    j.send(op="end", id=2)
+    wait_both(c, j, lambda: len(j.find(ev="close")) == 2, 20, "both relayed streams to close")
+    assert j.find(ev="end", id=2)[0]["sha256"] == hashlib.sha256(a).hexdigest()
+    assert j.find(ev="end", id=1)[0]["sha256"] == hashlib.sha256(b).hexdigest()
+    assert all(e["error"] is None for e in j.find(ev="close"))
+    st = c.udx.stats()
+    assert st["relayed"] > 200
+    assert c.streams[100].received == b"" and c.streams[200].received == b""
