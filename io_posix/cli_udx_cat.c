@@ -355,11 +355,12 @@ static void print_stats(cat *c) {
           "\"dgrams_in\": %" PRIu64 ", \"dgrams_out\": %" PRIu64 ", \"retransmits\": %" PRIu64
           ", \"rto_fires\": %" PRIu64 ", \"tlp_fires\": %" PRIu64 ", \"rack_losses\": %" PRIu64
           ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"bad_sacks\": %" PRIu64
-          ", \"bad_acks\": %" PRIu64 ", \"close_code\": %d, "
+          ", \"bad_acks\": %" PRIu64 ", \"padded_in\": %" PRIu64 ", \"dgram_in_max\": %" PRIu64
+          ", \"close_code\": %d, "
           "\"sha256_in\": \"%s\", \"sha256_out\": \"%s\"}\n",
           c->bytes_in, c->bytes_out, secs, st.dgrams_in, st.dgrams_out, st.retransmits,
           st.rto_fires, st.tlp_fires, st.rack_losses, st.mtu_probes, st.decode_errors,
-          st.bad_sacks, st.bad_acks, c->close_code, hin, hout);
+          st.bad_sacks, st.bad_acks, st.padded_in, st.dgram_in_max, c->close_code, hin, hout);
 }
 
 /* After a clean close the core keeps answering a peer whose copy of our

@@ -315,11 +315,13 @@ int fl_udx_handle_datagram(fl_udx *u, uint64_t now_us, uint32_t sock, const fl_a
   }
   u->st.dgrams_in++;
   u->st.bytes_in += len;
+  if (len > u->st.dgram_in_max) u->st.dgram_in_max = len;
   fl_udx_packet p;
   if (fl_udx_packet_decode(&p, data, len) != 0) {
     u->st.decode_errors++;
     return FL_ERR_DECODE;
   }
+  if (p.h.data_offset > 0 && (p.h.type & FL_UDX_FLAG_DATA)) u->st.padded_in++;
   if (s->closed) { /* lingering: a retransmitted END means our last ACK was lost */
     if (p.h.type & (FL_UDX_FLAG_DATA | FL_UDX_FLAG_END)) {
       s->need_ack = 1;

@@ -159,6 +159,8 @@ typedef struct fl_udx_stats {
   uint64_t relay_queue_cur, relay_queue_high, relay_dropped, relayed;
   uint64_t send_buf_high, write_refused;
   uint64_t mtu_probes, mtu_probe_losses;
+  uint64_t padded_in;         /* received packets padded via the data offset (peer probes) */
+  uint64_t dgram_in_max;      /* largest UDX datagram received */
   uint64_t events_cur, events_high;
 } fl_udx_stats;
 

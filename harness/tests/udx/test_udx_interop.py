@@ -38,6 +38,11 @@ def test_udx_cat_udx_native_connects_c_listens(js):
     want = pattern_sha256(n)
     assert st_c["sha256_in"] == want and st_js["sha256_in"] == want
     assert st_c["bytes_in"] == n and st_js["bytes_in"] == n
+    # spec checks 7 and 10: udx-native probes the MTU with padded DATA
+    # packets, and never sends a datagram over 1472 bytes.
+    assert st_c["padded_in"] > 0
+    assert 1172 < st_c["dgram_in_max"] <= 1472
+    assert st_c["mtu_probes"] > 0
 
 
 def test_udx_cat_pipes_stdin_to_stdout_both_ways(js, test_seed):
