@@ -63,6 +63,30 @@ typedef struct cat {
   int tx_len, tx_sent;
 } cat;
 
+/* The OS's path MTU towards the peer, as the reference reads it: IP_MTU
+ * of a UDP socket connected there (loopback says 65536; UDX caps at 1500). */
+static void set_path_mtu(cat *c, const fl_addr *peer) {
+#ifdef IP_MTU
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  struct sockaddr_in to = {0};
+  to.sin_family = AF_INET;
+  memcpy(&to.sin_addr, peer->ip, 4);
+  to.sin_port = htons(peer->port);
+  int mtu = 0;
+  socklen_t len = sizeof(mtu);
+  if (connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 &&
+      getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 0) {
+    int rc = fl_udx_stream_set_mtu_max(c->u, c->id, (uint32_t)mtu);
+    (void)rc;
+  }
+  close(fd);
+#else
+  (void)c;
+  (void)peer;
+#endif
+}
+
 static uint64_t mono_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -255,6 +279,7 @@ static void events(cat *c, uint64_t now) {
     switch (e.type) {
       case FL_UDX_EVENT_READABLE: read_stream(c, now); break;
       case FL_UDX_EVENT_END: c->got_end = 1; break;
+      case FL_UDX_EVENT_CONNECT: set_path_mtu(c, &e.addr); break;
       case FL_UDX_EVENT_DRAIN: c->write_blocked = 0; feed(c, now); break;
       case FL_UDX_EVENT_CLOSE:
         c->closed = 1;
@@ -545,6 +570,7 @@ int fl_cli_udx_cat(int argc, char **argv) {
     fprintf(stderr, "udx-cat: cannot open the stream\n");
     return 1;
   }
+  if (have_peer) set_path_mtu(&c, &peer);
   feed(&c, now);
   loop(&c);
   if (c.end_us == 0) c.end_us = mono_us();

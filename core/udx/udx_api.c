@@ -210,6 +210,22 @@ int fl_udx_stream_change_remote(fl_udx *u, uint64_t now_us, uint32_t id, uint32_
   return 0;
 }
 
+int fl_udx_stream_set_mtu_max(fl_udx *u, uint32_t id, uint32_t mtu) {
+  if (u == NULL) return FL_ERR_INVALID;
+  udx_stream *s = udx_find(u, id);
+  if (s == NULL) return FL_ERR_NOT_FOUND;
+  if (mtu > FL_UDX_MTU_MAX) mtu = FL_UDX_MTU_MAX;
+  if (mtu < s->mtu) mtu = s->mtu; /* never below what is already proven */
+  s->mtu_max = (uint16_t)mtu;
+  if (s->mtu_max <= s->mtu) {
+    s->mtu_state = UDX_MTU_COMPLETE;
+    s->mtu_probe_wanted = 0;
+  } else if (s->mtu_probe_size > s->mtu_max) {
+    s->mtu_probe_size = s->mtu_max;
+  }
+  return 0;
+}
+
 int fl_udx_stream_set_keepalive(fl_udx *u, uint32_t id, uint32_t ms) {
   if (u == NULL) return FL_ERR_INVALID;
   udx_stream *s = udx_find(u, id);

@@ -268,6 +268,11 @@ FL_API FL_MUST_CHECK int fl_udx_stream_change_remote(fl_udx *u, uint64_t now_us,
                                                      uint32_t remote_id, uint32_t sock,
                                                      const fl_addr *to);
 
+/* The path MTU the driver learned from the OS (Linux: IP_MTU of a socket
+ * connected to the peer), capped at FL_UDX_MTU_MAX; <= FL_UDX_MTU_BASE
+ * turns MTU probing off for this stream (spec §8). FL_ERR_NOT_FOUND. */
+FL_API FL_MUST_CHECK int fl_udx_stream_set_mtu_max(fl_udx *u, uint32_t id, uint32_t mtu);
+
 /* Send a HEARTBEAT whenever idle for ms (0 = off). */
 FL_API FL_MUST_CHECK int fl_udx_stream_set_keepalive(fl_udx *u, uint32_t id, uint32_t ms);
 

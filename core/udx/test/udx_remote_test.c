@@ -103,7 +103,31 @@ static void test_udx_check_catches_a_corrupted_counter(void) {
   net_free(&t);
 }
 
+static int b_got_all2(net *t) { return t->app[1].received >= t->app[0].to_send; }
+
+/* A path MTU of 1300 from the OS: probing stops at 1300, not 1500; one at
+ * the base turns probing off. */
+static void test_udx_path_mtu_caps_probing(void) {
+  for (uint32_t cap = 1200; cap <= 1300; cap += 100) {
+    net t;
+    FL_CHECK_EQ(net_init(&t, 2, fl_test_seed(), NULL), 0);
+    FL_CHECK_EQ(net_connect(&t, 0, 1, 1, 2), 0);
+    FL_CHECK_EQ(fl_udx_stream_set_mtu_max(t.u[0], 1, cap), 0);
+    t.bytes_per_us = 12.5;
+    t.app[0].to_send = 2u << 20;
+    FL_CHECK(net_run(&t, b_got_all2, 1000000, 60000000));
+    fl_udx_stream_info i;
+    FL_CHECK_EQ(fl_udx_stream_info_get(t.u[0], 1, &i), 0);
+    FL_CHECK_EQ(i.mtu, cap);
+    fl_udx_stats st;
+    fl_udx_get_stats(t.u[1], &st);
+    FL_CHECK(st.dgram_in_max <= cap - 28);
+    net_free(&t);
+  }
+}
+
 int main(void) {
+  FL_RUN(test_udx_path_mtu_caps_probing);
   FL_RUN(test_udx_check_catches_a_corrupted_counter);
   FL_RUN(test_udx_change_remote_moves_the_stream);
   FL_RUN(test_udx_keepalive_sends_heartbeats_when_idle);
