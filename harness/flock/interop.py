@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -49,52 +50,78 @@ def run_js_json(script, payload=None, timeout=120):
     return json.loads(out)
 
 
-class JsPeer:
-    """A Node.js process speaking one JSON object per line each way."""
+class LineProc:
+    """A child process writing one JSON object per line on stdout."""
 
-    def __init__(self, script, env=None):
-        self.proc = subprocess.Popen(
-            ["node", "-e", script], cwd=INTEROP, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})})
+    def __init__(self, argv, cwd=None, env=None):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**os.environ, **(env or {})}, text=True)
+        self.pid = self.proc.pid
         self._lines = queue.Queue()
         self._stderr = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True).start()
+        self._by_req = {}
+        self._req = 0
+        threading.Thread(target=self._pump, daemon=True).start()
         threading.Thread(target=self._pump_err, daemon=True).start()
 
-    @staticmethod
-    def _pump(stream, q):
-        for line in stream:
-            q.put(line)
-        q.put(None)
+    def _pump(self):
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
 
     def _pump_err(self):
         for line in self.proc.stderr:
-            self._stderr.append(line.decode(errors="replace"))
+            self._stderr.append(line)
 
-    def send(self, obj):
-        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
-        self.proc.stdin.flush()
+    def stderr_tail(self):
+        return "".join(self._stderr[-20:])
 
-    def expect(self, what, pred=lambda m: True, timeout=30):
-        """Wait for the next JSON line satisfying pred; skip others. Raises
-        TimeoutError naming `what` if none comes before the deadline."""
-        deadline = time.monotonic() + timeout
+    def next_msg(self, what, deadline):
+        """The next JSON line, or TimeoutError/RuntimeError naming `what`."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"JS peer: no {what} within {timeout}s; stderr:\n"
-                                   + "".join(self._stderr[-20:]))
+                raise TimeoutError(f"{self.argv[0]}: no {what} in time; stderr:\n"
+                                   + self.stderr_tail())
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:
                 continue
             if line is None:
-                raise RuntimeError(f"JS peer exited (rc={self.proc.wait()}) while waiting for "
-                                   f"{what}; stderr:\n" + "".join(self._stderr[-20:]))
-            msg = json.loads(line)
+                raise RuntimeError(f"{self.argv[0]} exited (rc={self.proc.wait()}) while "
+                                   f"waiting for {what}; stderr:\n" + self.stderr_tail())
+            if line.strip():
+                return json.loads(line)
+
+    def expect(self, what, pred=lambda m: True, timeout=30):
+        """Wait for a line satisfying pred; lines answering other requests are
+        kept for their callers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.next_msg(what, deadline)
             if pred(msg):
                 return msg
+            if "req" in msg:
+                self._by_req[msg["req"]] = msg
+
+    def send_line(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait_req(self, req, what, timeout=30):
+        if req in self._by_req:
+            msg = self._by_req.pop(req)
+        else:
+            msg = self.expect(what, lambda m: m.get("req") == req, timeout)
+        if msg.get("event") == "error":
+            raise RuntimeError(f"{what} failed: {msg.get('message')}")
+        return msg
+
+    def next_req(self):
+        self._req += 1
+        return self._req
 
     def close(self, timeout=10):
         if self.proc.poll() is None:
@@ -107,9 +134,33 @@ class JsPeer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        return self.proc.returncode
+
+    def terminate(self, timeout=10):
+        """SIGTERM (a dht-node runs until signalled), then wait; kill as a
+        last resort so a hung child cannot outlive the test."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class JsPeer(LineProc):
+    """A Node.js process (script run from harness/interop) speaking one JSON
+    object per line each way."""
+
+    def __init__(self, script, env=None):
+        super().__init__(["node", "-e", script], cwd=INTEROP, env=env)
+
+    def send(self, obj):
+        self.send_line(json.dumps(obj))

@@ -2,7 +2,7 @@
 import ctypes
 import re
 
-from flock import ERRORS, FlockError, check, lib, strerror, version
+from flock import ERRORS, FlockError, check, strerror, version
 from flock._lib import bind
 
 
