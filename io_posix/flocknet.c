@@ -25,6 +25,8 @@ struct cmd {
   int hidden; /* test tooling: works, but not listed in --help */
 };
 
+int fl_cli_udx_cat(int argc, char **argv); /* io_posix/cli_udx_cat.c */
+
 static const struct cmd commands[] = {
     {"dht-node", "run a DHT node until signalled", fl_cli_cmd_dht_node, 0},
     {"find-node", "find the nodes closest to a 32-byte target", fl_cli_cmd_find_node, 0},
@@ -38,6 +40,7 @@ static const struct cmd commands[] = {
     {"mutable-get", "fetch the latest value signed by a key", fl_cli_cmd_mutable_get, 0},
     {"immutable-put", "store a value under its hash", fl_cli_cmd_immutable_put, 0},
     {"immutable-get", "fetch a value by its hash", fl_cli_cmd_immutable_get, 0},
+    {"udx-cat", "copy stdin/stdout over one UDX stream (netcat for UDX)", fl_cli_udx_cat, 0},
     {"dht-testnet", "many DHT nodes in one process, driven from stdin (tests)",
      fl_cli_cmd_dht_testnet, 1},
     {NULL, NULL, NULL, 0},
