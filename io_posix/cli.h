@@ -130,5 +130,6 @@ int fl_cli_cmd_mutable_put(int argc, char **argv);
 int fl_cli_cmd_mutable_get(int argc, char **argv);
 int fl_cli_cmd_immutable_put(int argc, char **argv);
 int fl_cli_cmd_immutable_get(int argc, char **argv);
+int fl_cli_udx_cat(int argc, char **argv);
 
 #endif /* FL_CLI_H */

@@ -25,7 +25,6 @@ struct cmd {
   int hidden; /* test tooling: works, but not listed in --help */
 };
 
-int fl_cli_udx_cat(int argc, char **argv); /* io_posix/cli_udx_cat.c */
 
 static const struct cmd commands[] = {
     {"dht-node", "run a DHT node until signalled", fl_cli_cmd_dht_node, 0},
