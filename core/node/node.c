@@ -14,9 +14,9 @@
 
 /* UDX packets: magic byte 0xff, version 1, a 20-byte header (spec/udx.md §1,
  * §10). Everything else that is not 0x03/0x13 is garbage to this node. */
-#define UDX_MAGIC 0xffu
-#define UDX_VERSION 0x01u
-#define UDX_HEADER_BYTES 20u
+#define UDX_MAGIC FL_UDX_MAGIC
+#define UDX_VERSION FL_UDX_VERSION
+#define UDX_HEADER_BYTES FL_UDX_HEADER_BYTES
 
 _Static_assert(offsetof(fl_node_stats, wakeups) == offsetof(fl_dht_stats_i, wakeups),
                "fl_node_stats starts with fl_dht_stats_i's fields");
@@ -24,6 +24,8 @@ _Static_assert(sizeof(fl_dht_stats_i) == offsetof(fl_node_stats, tx_queue_len) &
                    offsetof(fl_node_stats, cmd_in) == offsetof(fl_dht_stats_i, cmd_in),
                "and nothing in between");
 _Static_assert(FL_NODE_TX_BYTES_MAX >= 8 * FL_DGRAM_BYTES_MAX, "room for a burst of replies");
+_Static_assert(FL_UDX_DGRAM_BYTES_MAX <= FL_DGRAM_BYTES_MAX,
+               "a UDX datagram fits the node's transmit buffer");
 
 /* ---- config ------------------------------------------------------------------ */
 
@@ -51,6 +53,7 @@ void fl_node_config_default(fl_node_config *c) {
   c->tx_bytes_max = FL_NODE_TX_BYTES_MAX;
   c->events_max = FL_NODE_EVENTS_MAX;
   c->event_bytes_max = FL_NODE_EVENT_BYTES_MAX;
+  fl_udx_config_default(&c->udx);
 }
 
 size_t fl_node_config_size(void) { return sizeof(fl_node_config); }
@@ -118,6 +121,16 @@ int fl_node_new(const fl_node_config *c, uint64_t now_us, fl_node **out) {
     fl_node_free(n);
     return FL_ERR_NOMEM;
   }
+  /* An all-zero udx config (a caller that memset the config) = defaults. */
+  static const fl_udx_config zero;
+  bool udx_default = memcmp(&c->udx, &zero, sizeof zero) == 0;
+  n->udx = fl_udx_new(udx_default ? NULL : &c->udx, c->mem);
+  if (!n->udx || fl_udx_handle_timeout(n->udx, now_us) < 0) {
+    /* fl_udx_new refuses a bad config and a failed allocation alike. */
+    bool nomem = n->udx == NULL && udx_default;
+    fl_node_free(n);
+    return nomem ? FL_ERR_NOMEM : FL_ERR_INVALID;
+  }
   n->last_now_us = now_us;
   ask_open(n, FL_NODE_SOCK_SERVER, server_candidate(n));
   ask_open(n, FL_NODE_SOCK_CLIENT, 0);
@@ -131,6 +144,7 @@ void fl_node_free(fl_node *n) {
   if (n->dht.peers || n->dht.reqs) fl_dht_deinit(&n->dht);
   if (n->txq.arena) fl_dht_fifo_deinit(&n->txq);
   if (n->evq.arena) fl_dht_fifo_deinit(&n->evq);
+  fl_udx_free(n->udx);
   fl_mem_free(mem, n, sizeof *n);
 }
 
@@ -201,6 +215,24 @@ int fl_node_classify(const uint8_t *data, size_t len) {
   return 0;
 }
 
+/* The UDX branch of the demultiplexer (udx-native's socket does the same:
+ * magic, version, then the stream table). rc 1 = a live stream took it;
+ * 0 = no live stream has that id: dropped, as the reference drops it;
+ * FL_ERR_DECODE = malformed for a live stream, dropped (fl_udx counted it
+ * too) with the stream unchanged. */
+static void udx_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl_addr *from,
+                         const uint8_t *data, size_t len) {
+  n->dht.st.rx_datagrams++;
+  if (n->dht.destroyed) {
+    n->dht.st.drop_closed++;
+    return;
+  }
+  int rc = fl_udx_handle_datagram(n->udx, now_us, sock, from, data, len);
+  if (rc == 1) n->rx_udx++;
+  else if (rc == FL_ERR_DECODE) n->drop_udx_decode++;
+  else n->dht.st.drop_udx++; /* 0; FL_ERR_INVALID cannot happen: time was checked */
+}
+
 int fl_node_handle_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl_addr *from,
                             const uint8_t *data, size_t len) {
   if (!n || !from || (!data && len > 0) || sock > 1) return FL_ERR_INVALID;
@@ -214,10 +246,7 @@ int fl_node_handle_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl
       fl_dht_handle_message(&n->dht, now_us, sock, from, data, len);
       break;
     case FL_NODE_DGRAM_UDX:
-      /* Hook for the UDX layer (later work): until streams exist, a UDX
-       * packet has no stream to go to, and the reference drops it too. */
-      n->dht.st.rx_datagrams++;
-      n->dht.st.drop_udx++;
+      udx_datagram(n, now_us, sock, from, data, len);
       break;
     default:
       n->dht.st.rx_datagrams++;
@@ -228,9 +257,7 @@ int fl_node_handle_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl
   return 0;
 }
 
-int fl_node_poll_transmit(fl_node *n, fl_dgram *out, uint8_t *buf, size_t cap) {
-  if (!n || !out || !buf) return FL_ERR_INVALID;
-  if (cap < FL_DGRAM_BYTES_MAX) return FL_ERR_BUFFER;
+static int dht_transmit(fl_node *n, fl_dgram *out, uint8_t *buf) {
   void *meta;
   const uint8_t *data;
   size_t len;
@@ -243,16 +270,77 @@ int fl_node_poll_transmit(fl_node *n, fl_dgram *out, uint8_t *buf, size_t cap) {
   return 1;
 }
 
+static int udx_transmit(fl_node *n, fl_dgram *out, uint8_t *buf) {
+  if (n->dht.destroyed) return 0; /* streams stop with the node */
+  fl_udx_dgram d;
+  int rc = fl_udx_poll_transmit(n->udx, &d, buf, FL_UDX_DGRAM_BYTES_MAX);
+  if (rc != 1) return 0;
+  out->sock = d.sock;
+  out->to = d.to;
+  out->len = d.len;
+  n->tx_udx++;
+  n->dht.st.tx_datagrams++;
+  return 1;
+}
+
+/* Fairness between the two producers: when both have a datagram ready they
+ * take turns, one each (udx_turn flips after every datagram given out).
+ * A bulk stream can therefore put at most one datagram ahead of each DHT
+ * reply, never a whole congestion window, so DHT replies keep their
+ * latency under load; and UDX, whose output is already bounded by its
+ * congestion window and pacing, still gets half the slots while the DHT
+ * queue is busy. When one side has nothing the other takes the slot. */
+int fl_node_poll_transmit(fl_node *n, fl_dgram *out, uint8_t *buf, size_t cap) {
+  if (!n || !out || !buf) return FL_ERR_INVALID;
+  if (cap < FL_DGRAM_BYTES_MAX) return FL_ERR_BUFFER;
+  bool udx_first = n->udx_turn;
+  int rc = udx_first ? udx_transmit(n, out, buf) : dht_transmit(n, out, buf);
+  if (rc == 1) {
+    n->udx_turn = !udx_first;
+    return 1;
+  }
+  rc = udx_first ? dht_transmit(n, out, buf) : udx_transmit(n, out, buf);
+  return rc;
+}
+
 uint64_t fl_node_next_deadline(const fl_node *n) {
   if (!n) return FL_TIME_NONE;
-  return fl_dht_next_deadline(&n->dht);
+  uint64_t t = fl_dht_next_deadline(&n->dht);
+  if (n->dht.destroyed) return t;
+  uint64_t u = fl_udx_next_deadline(n->udx);
+  return u < t ? u : t;
 }
 
 int fl_node_handle_timeout(fl_node *n, uint64_t now_us) {
   if (!n) return FL_ERR_INVALID;
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
   fl_dht_handle_timeout(&n->dht, now_us);
+  /* fl_udx runs only the timers that are due; an early call changes nothing.
+   * It refuses only a time behind one a caller already gave it directly
+   * (fl_node_udx): then its timers simply wait for the next call. */
+  if (!n->dht.destroyed) {
+    int rc = fl_udx_handle_timeout(n->udx, now_us);
+    (void)rc;
+  }
   return 0;
+}
+
+/* fl_udx_event onto fl_event, field by field (the types are the same
+ * numbers, node.h's UDX range). The data stays lent by fl_udx: valid until
+ * the next call into the node or its fl_udx. */
+static int udx_event(fl_node *n, fl_event *out) {
+  if (n->dht.destroyed) return 0;
+  fl_udx_event e;
+  if (fl_udx_poll_event(n->udx, &e) != 1) return 0;
+  memset(out, 0, sizeof *out);
+  out->type = e.type;
+  out->sock = e.sock;
+  out->code = e.code;
+  out->id = e.id;
+  out->addr = e.addr;
+  out->data = e.len ? e.data : NULL;
+  out->len = e.len;
+  return 1;
 }
 
 int fl_node_poll_event(fl_node *n, fl_event *out) {
@@ -260,7 +348,7 @@ int fl_node_poll_event(fl_node *n, fl_event *out) {
   void *meta;
   const uint8_t *data;
   size_t len;
-  if (!fl_dht_fifo_peek(&n->evq, &meta, &data, &len)) return 0;
+  if (!fl_dht_fifo_peek(&n->evq, &meta, &data, &len)) return udx_event(n, out);
   *out = *(const fl_event *)meta;
   out->data = len ? data : NULL;
   out->len = len;

@@ -53,6 +53,7 @@ int fl_node_check(const fl_node *n) {
   if (!n) return FL_ERR_INVALID;
   if (n->sock_state[0] > SOCK_FAILED || n->sock_state[1] > SOCK_FAILED) return 40;
   if (n->dht.bound && (n->sock_state[0] != SOCK_OPEN || n->sock_state[1] != SOCK_OPEN)) return 41;
+  if (!n->udx || fl_udx_check(n->udx) != 0) return 42;
   return fl_dht_check(&n->dht);
 }
 
@@ -70,6 +71,10 @@ int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {
   out->event_queue_len = n->evq.count;
   out->event_queue_hw = n->evq.high_water;
   out->api_misuse = n->api_misuse;
+  out->rx_udx = n->rx_udx;
+  out->tx_udx = n->tx_udx;
+  out->drop_udx_decode = n->drop_udx_decode;
+  fl_udx_get_stats(n->udx, &out->udx);
   return 0;
 }
 
@@ -230,4 +235,34 @@ int fl_node_refresh(fl_node *n, uint64_t now_us) {
   if (rc < 0) return rc;
   fl_dht_refresh(&n->dht, now_us);
   return 0;
+}
+
+/* ---- UDX streams on the node's sockets ------------------------------------------ */
+
+fl_udx *fl_node_udx(fl_node *n) { return n ? n->udx : NULL; }
+
+int fl_node_udx_stream_open(fl_node *n, uint64_t now_us, uint32_t *id) {
+  if (!n) return FL_ERR_INVALID;
+  if (id) *id = 0;
+  if (!id) return misuse(n);
+  if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
+  uint32_t got;
+  /* Ids come from the node's DRBG, as hyperdht draws them from its own. */
+  int rc = fl_udx_stream_id_alloc(n->udx, &n->dht.drbg, &got);
+  if (rc < 0) return rc;
+  rc = fl_udx_stream_open(n->udx, now_us, got);
+  if (rc < 0) return rc;
+  *id = got;
+  return 0;
+}
+
+int fl_node_udx_stream_connect(fl_node *n, uint64_t now_us, uint32_t id, uint32_t remote_id,
+                               uint32_t sock, const fl_addr *to) {
+  if (!n) return FL_ERR_INVALID;
+  if (sock > 1 || (to && !ipv4_to(to))) return misuse(n);
+  if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
+  if (n->sock_state[sock] != SOCK_OPEN) return FL_ERR_STATE;
+  return fl_udx_stream_connect(n->udx, now_us, id, remote_id, sock, to);
 }

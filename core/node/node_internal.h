@@ -20,6 +20,9 @@ struct fl_node {
   fl_addr sock_addr[2];
   uint16_t server_try;  /* index into the candidate ports */
   uint64_t api_next, api_misuse;
+  fl_udx *udx;            /* the node's streams; shares sockets 0/1 with the DHT */
+  bool udx_turn;          /* poll_transmit: UDX goes first next time (fairness) */
+  uint64_t rx_udx, tx_udx, drop_udx_decode;
 };
 
 int fl_node_advance(fl_node *n, uint64_t now_us);

@@ -18,6 +18,7 @@ from ctypes import (POINTER, Structure, byref, c_bool, c_int, c_int32, c_size_t,
                     c_uint16, c_uint32, c_uint64, c_void_p)
 
 from ._lib import bind, check
+from . import udx as _udx
 
 ADDR_IPV4 = 4
 SOCK_SERVER, SOCK_CLIENT = 0, 1
@@ -82,6 +83,14 @@ class RawEvent(Structure):
                 ("token", c_uint8 * 32)]
 
 
+class UdxConfig(Structure):
+    """fl_udx_config, the node's UDX instance (config.udx)."""
+    _fields_ = [("streams_max", c_uint32), ("send_buf_max", c_uint32),
+                ("recv_buf_max", c_uint32), ("ooo_max", c_uint32),
+                ("msg_queue_max", c_uint32), ("relay_queue_max", c_uint32),
+                ("mtu_max", ctypes.c_uint16)]
+
+
 class Config(Structure):
     _fields_ = [("seed", c_uint8 * 32), ("host", Addr), ("port", c_uint16),
                 ("port_tries", c_uint16), ("any_port", c_bool), ("mode", c_int),
@@ -96,7 +105,8 @@ class Config(Structure):
                 ("query_seen_max", c_uint32), ("delayed_max", c_uint32),
                 ("user_requests_max", c_uint32), ("tx_max", c_uint32),
                 ("tx_bytes_max", c_uint32), ("events_max", c_uint32),
-                ("event_bytes_max", c_uint32), ("mem", c_void_p)]
+                ("event_bytes_max", c_uint32), ("mem", c_void_p),
+                ("udx", UdxConfig)]
 
 
 STATS_FIELDS = """rx_datagrams rx_requests rx_responses tx_datagrams tx_requests tx_replies
@@ -110,12 +120,13 @@ table_size table_hw table_dropped table_added table_removed
 delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped
 cmd_tx*5 cmd_rx*5 down_hints_sent down_hints_limited down_hints_rx
 unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5 drop_closed
-tx_queue_len tx_queue_hw event_queue_len event_queue_hw api_misuse""".split()
+tx_queue_len tx_queue_hw event_queue_len event_queue_hw api_misuse
+rx_udx tx_udx drop_udx_decode""".split()
 
 
 class Stats(Structure):
     _fields_ = [(f.split("*")[0], c_uint64 * int(f.split("*")[1])) if "*" in f else (f, c_uint64)
-                for f in STATS_FIELDS]
+                for f in STATS_FIELDS] + [("udx", _udx.Stats)]
 
 
 P = c_void_p
@@ -317,7 +328,10 @@ class Node:
         out = {}
         for name, typ in Stats._fields_:
             v = getattr(s, name)
-            out[name] = list(v) if hasattr(v, "__len__") else v
+            if isinstance(v, Structure):
+                out[name] = v.as_dict()  # the node's fl_udx counters
+            else:
+                out[name] = list(v) if hasattr(v, "__len__") else v
         return out
 
     # ---- DHT calls

@@ -60,6 +60,7 @@
 
 #include "flock/common.h"
 #include "flock/crypto.h"
+#include "flock/udx.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -223,6 +224,8 @@ typedef struct fl_node_config {
   uint32_t table_max, inflight_max, queries_max, query_seen_max, delayed_max;
   uint32_t user_requests_max, tx_max, tx_bytes_max, events_max, event_bytes_max;
   const fl_mem *mem;       /* NULL = malloc/free */
+  fl_udx_config udx;       /* the node's UDX instance (fl_udx_config_default);
+                              all zero = the defaults */
 } fl_node_config;
 
 /* Fill c with the reference's defaults and the limits above (seed zero). */
@@ -278,8 +281,8 @@ FL_API int fl_node_check(const fl_node *n);
 /* Counters, current sizes and high-water marks of every bounded thing.
  * rx/tx: datagrams in and out; drop_*: datagrams dropped without an answer
  * (short = under 2 bytes, port0 = source port 0, decode = malformed,
- * unknown_type = neither dht-rpc nor UDX, udx = UDX packets while no
- * streams exist, unmatched_response = tid not in flight, bad_token =
+ * unknown_type = neither dht-rpc nor UDX, udx = UDX-looking packets for
+ * no live stream (the reference drops them too), unmatched_response = tid not in flight, bad_token =
  * answered with error 2 only, malformed_value = PING_NAT/DOWN_HINT/
  * DELAYED_PING values too short or port 0, no_target = FIND_NODE without
  * one, delay_too_long = DELAYED_PING over max_ping_delay_ms, invalid_id =
@@ -307,6 +310,12 @@ typedef struct fl_node_stats {
   uint64_t drop_closed;
   uint64_t tx_queue_len, tx_queue_hw, event_queue_len, event_queue_hw;
   uint64_t api_misuse;
+  /* UDX on the node's sockets: rx_udx = datagrams a live stream consumed
+   * (rx_datagrams counts them too), tx_udx = datagrams UDX sent (also in
+   * tx_datagrams), drop_udx_decode = malformed packets for a live stream
+   * (dropped, the stream unchanged), udx = the instance's own counters. */
+  uint64_t rx_udx, tx_udx, drop_udx_decode;
+  fl_udx_stats udx;
 } fl_node_stats;
 
 /* Fill *out (size = sizeof *out, for ctypes to check). 0 or FL_ERR_INVALID. */
@@ -372,6 +381,34 @@ FL_API FL_MUST_CHECK int fl_node_refresh(fl_node *n, uint64_t now_us);
 #define FL_NODE_DGRAM_UDX 2
 FL_API int fl_node_classify(const uint8_t *data, size_t len);
 
+/* ---- UDX streams on the node's sockets ----------------------------------------
+ *
+ * The node owns one fl_udx (configured by config.udx) and demultiplexes as
+ * the reference does: 0x03/0x13 go to the DHT, UDX packets (0xff 0x01, 20+
+ * bytes) to the stream whose id they carry; a UDX packet for no live stream
+ * is dropped (drop_udx). Streams send from the node's sockets (usually
+ * FL_NODE_SOCK_SERVER, the port peers know), so one port carries both.
+ * UDX events come out of fl_node_poll_event as fl_event with the fl_udx_event
+ * types (FL_UDX_EVENT_*, 301-308): id = local stream id, sock, code, addr,
+ * data/len as in fl_udx_event. Stream calls (write, read, end, destroy,
+ * messages, relay) go straight to fl_node_udx(n) with the same now_us rules;
+ * the driver's usual drain after the call sends what they queued.
+ * After fl_node_close the streams stop with the node: no more UDX output,
+ * events or timers (the peers see a vanished peer). */
+
+/* The node's UDX instance (never NULL for a live node). */
+FL_API fl_udx *fl_node_udx(fl_node *n);
+/* Open a stream with a fresh id drawn from the node's DRBG (as hyperdht
+ * does). 0 with *id set, FL_ERR_INVALID, FL_ERR_CLOSED, FL_ERR_LIMIT. */
+FL_API FL_MUST_CHECK int fl_node_udx_stream_open(fl_node *n, uint64_t now_us, uint32_t *id);
+/* Connect stream id to remote_id at `to` through the node's socket sock
+ * (to NULL = learn the peer from its first packet, on any socket). 0,
+ * FL_ERR_INVALID, FL_ERR_CLOSED, FL_ERR_STATE (socket not open or stream
+ * already connected), FL_ERR_NOT_FOUND (no such stream). */
+FL_API FL_MUST_CHECK int fl_node_udx_stream_connect(fl_node *n, uint64_t now_us, uint32_t id,
+                                                    uint32_t remote_id, uint32_t sock,
+                                                    const fl_addr *to);
+
 /* Feed one received datagram. Returns 0 (also for dropped garbage, which is
  * counted), or FL_ERR_INVALID for misuse (unknown sock, time backwards). */
 FL_API FL_MUST_CHECK int fl_node_handle_datagram(fl_node *n, uint64_t now_us, uint32_t sock,
@@ -379,7 +416,8 @@ FL_API FL_MUST_CHECK int fl_node_handle_datagram(fl_node *n, uint64_t now_us, ui
                                                  size_t len);
 
 /* Write the next outgoing datagram into buf. Returns 1 (one out, *out set),
- * 0 (none), or FL_ERR_BUFFER if cap < FL_DGRAM_BYTES_MAX. */
+ * 0 (none), or FL_ERR_BUFFER if cap < FL_DGRAM_BYTES_MAX. DHT and UDX
+ * datagrams take turns when both are ready (see node.c). */
 FL_API FL_MUST_CHECK int fl_node_poll_transmit(fl_node *n, fl_dgram *out, uint8_t *buf,
                                                size_t cap);
 

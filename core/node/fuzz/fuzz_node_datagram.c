@@ -2,7 +2,9 @@
  * Arbitrary datagrams into a bootstrapped fl_node: it must never crash,
  * never emit an oversized datagram, and answer a PING afterwards. The input
  * is split into datagrams at 0x0a bytes so one run can mix several; the
- * first byte of each chooses the socket and the source port.
+ * first byte of each chooses the socket and the source port. A listening
+ * UDX stream with id 1 (remote id 2) is kept open so UDX packets reach a
+ * live stream, not only the demultiplexer.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -23,6 +25,10 @@ static void drain(void) {
       fl_addr b = fl_addr_ipv4(127, 0, 0, 1, ev.sock == 0 ? 20001 : 30001);
       int rc = fl_node_socket_opened(node, now_us, ev.sock, &b);
       assert(rc == 0);
+    } else if (ev.type == FL_UDX_EVENT_READABLE) {
+      uint8_t sink[4096];
+      while (fl_udx_stream_read(fl_node_udx(node), now_us, (uint32_t)ev.id, sink, sizeof sink) > 0) {
+      }
     } else if (ev.type == FL_EVENT_DHT_USER_REQUEST) {
       int rc = fl_node_reply(node, now_us, ev.id, ev.data, ev.len > 64 ? 64 : ev.len, 0);
       assert(rc == 0);
@@ -58,9 +64,20 @@ static int answers_ping(void) {
   return got;
 }
 
+/* (Re)open the listening stream: a previous input may have bound, reset or
+ * timed it out. */
+static void udx_listen(void) {
+  fl_udx_stream_info si;
+  if (fl_udx_stream_info_get(fl_node_udx(node), 1, &si) == 0) return;
+  int rc = fl_udx_stream_open(fl_node_udx(node), now_us, 1);
+  if (rc == 0) rc = fl_node_udx_stream_connect(node, now_us, 1, 2, FL_NODE_SOCK_SERVER, NULL);
+  assert(rc == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!node) setup();
+  udx_listen();
   size_t start = 0;
   for (size_t i = 0; i <= size; i++) {
     if (i < size && data[i] != 0x0a) continue;

@@ -39,8 +39,19 @@ typedef struct sn_node {
   size_t nevents;
 } sn_node;
 
+struct simnet;
+/* Optional hook for every event (UDX streams react here: read, write more).
+ * Return true if handled: it is then not logged. Set *more if the hook
+ * called into the node so the drain runs again. */
+typedef bool (*sn_event_fn)(struct simnet *s, size_t i, const fl_event *ev, bool *more);
+
 typedef struct simnet {
   uint64_t now_us, latency_us;
+  uint32_t loss_ppm;    /* each datagram is lost with this probability (per million) */
+  uint64_t loss_state;  /* the loss PRNG (fl_test_rand), seeded by the test */
+  uint64_t lost;
+  sn_event_fn on_event;
+  void *user;
   sn_node nodes[SN_NODES_MAX];
   size_t count;
   sn_pkt *head, *tail;
@@ -96,6 +107,11 @@ static inline void sn_drain_once(simnet *s, size_t i, bool *more) {
       free(p);
       continue;
     }
+    if (s->loss_ppm && fl_test_rand(&s->loss_state) % 1000000u < s->loss_ppm) {
+      s->lost++;
+      free(p);
+      continue;
+    }
     p->at = s->now_us + s->latency_us;
     p->to_node = (uint32_t)to;
     p->to_sock = sock;
@@ -112,6 +128,7 @@ static inline void sn_drain_once(simnet *s, size_t i, bool *more) {
       if (fl_node_socket_opened(sn->n, s->now_us, ev.sock, &b) != 0) abort();
       continue;
     }
+    if (s->on_event && s->on_event(s, i, &ev, more)) continue;
     if (ev.type == FL_EVENT_DHT_USER_REQUEST && sn->auto_reply) {
       uint8_t v[65] = {'r'};
       size_t n = ev.len < 64 ? ev.len : 64;
