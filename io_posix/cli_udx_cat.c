@@ -15,7 +15,9 @@
  *
  * Its own small poll loop drives an fl_udx directly (recvmmsg in, sendmmsg
  * out, ppoll with microsecond timeouts for pacing), independent of the
- * node's epoll driver.
+ * node's epoll driver. --node instead opens an fl_node bound to H:P and runs
+ * the stream on its server socket under the epoll driver (cli_udx_node.c):
+ * the port then also answers dht-rpc requests, as a hyperdht node's does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,40 +34,13 @@
 
 #include <sodium.h>
 
+#include "cli_udx_cat.h"
 #include "flock/udx.h"
 
-#define BATCH 64
-#define CHUNK 65536
-
-typedef struct cat {
-  fl_udx *u;
-  int fd;
-  uint32_t id;
-  int listen;
-  uint64_t gen_left; /* --gen: pattern bytes still to queue */
-  uint64_t gen_off;
-  int gen;
-  int sink;
-  int stats;
-  int hash; /* --hash: sha256 of each direction in the stats line */
-  int raw; /* --raw: plain UDP datagrams, the benchmark's floor */
-  int in_eof, ended, got_end, closed, close_code;
-  int write_blocked;
-  uint8_t pending[CHUNK]; /* stdin bytes the stream has not taken yet */
-  size_t pending_off, pending_len;
-  uint64_t bytes_in, bytes_out, start_us, end_us;
-  crypto_hash_sha256_state h_in, h_out; /* --stats: digests of each direction */
-  /* transmit batch that the kernel has not taken yet */
-  uint8_t tx[BATCH][FL_UDX_DGRAM_BYTES_MAX];
-  struct mmsghdr tx_msgs[BATCH];
-  struct iovec tx_iov[BATCH];
-  struct sockaddr_in tx_addr[BATCH];
-  int tx_len, tx_sent;
-} cat;
 
 /* The OS's path MTU towards the peer, as the reference reads it: IP_MTU
  * of a UDP socket connected there (loopback says 65536; UDX caps at 1500). */
-static void set_path_mtu(cat *c, const fl_addr *peer) {
+void udx_cat_set_path_mtu(cat *c, const fl_addr *peer) {
 #ifdef IP_MTU
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
@@ -106,9 +81,12 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: flocknet udx-cat --host H --port P --id LOCAL_ID --remote-id REMOTE_ID\n"
           "                        (--connect RHOST:RPORT | --listen)\n"
-          "                        [--gen BYTES] [--sink] [--stats] [--hash] [--raw]\n"
+          "                        [--gen BYTES] [--sink] [--stats] [--hash] [--raw] [--node]\n"
           "Copy stdin to a UDX stream (END at EOF) and the stream to stdout;\n"
-          "exit 0 when both directions have ended.\n");
+          "exit 0 when both directions have ended.\n"
+          "--node runs the stream on a DHT node's server socket bound to H:P (a\n"
+          "persistent dht-rpc node, as DHT.bootstrapper): the same port answers\n"
+          "PING and FIND_NODE while it carries the stream.\n");
 }
 
 static int open_socket(const char *host, uint32_t port) {
@@ -218,7 +196,7 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-static void read_stream(cat *c, uint64_t now) {
+void udx_cat_read_stream(cat *c, uint64_t now) {
   static uint8_t buf[CHUNK * 4];
   for (;;) {
     int n = fl_udx_stream_read(c->u, now, c->id, buf, sizeof(buf));
@@ -234,7 +212,7 @@ static void read_stream(cat *c, uint64_t now) {
 }
 
 /* Offer queued input to the stream; end it when the input is done. */
-static void feed(cat *c, uint64_t now) {
+void udx_cat_feed(cat *c, uint64_t now) {
   while (!c->write_blocked) {
     if (c->pending_len == 0 && c->gen && c->gen_left > 0) {
       size_t n = c->gen_left < CHUNK ? (size_t)c->gen_left : CHUNK;
@@ -260,7 +238,7 @@ static void feed(cat *c, uint64_t now) {
   }
 }
 
-static void read_stdin(cat *c, uint64_t now) {
+void udx_cat_read_stdin(cat *c, uint64_t now) {
   if (c->pending_len > 0 || c->in_eof || c->gen) return;
   ssize_t n = read(0, c->pending, CHUNK);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -269,7 +247,7 @@ static void read_stdin(cat *c, uint64_t now) {
     c->pending_off = 0;
     c->pending_len = (size_t)n;
   }
-  feed(c, now);
+  udx_cat_feed(c, now);
 }
 
 static void events(cat *c, uint64_t now) {
@@ -277,10 +255,10 @@ static void events(cat *c, uint64_t now) {
   while (fl_udx_poll_event(c->u, &e) == 1) {
     if (e.id != c->id) continue;
     switch (e.type) {
-      case FL_UDX_EVENT_READABLE: read_stream(c, now); break;
+      case FL_UDX_EVENT_READABLE: udx_cat_read_stream(c, now); break;
       case FL_UDX_EVENT_END: c->got_end = 1; break;
-      case FL_UDX_EVENT_CONNECT: set_path_mtu(c, &e.addr); break;
-      case FL_UDX_EVENT_DRAIN: c->write_blocked = 0; feed(c, now); break;
+      case FL_UDX_EVENT_CONNECT: udx_cat_set_path_mtu(c, &e.addr); break;
+      case FL_UDX_EVENT_DRAIN: c->write_blocked = 0; udx_cat_feed(c, now); break;
       case FL_UDX_EVENT_CLOSE:
         c->closed = 1;
         c->close_code = e.code;
@@ -337,6 +315,8 @@ static int parse_args(cat *c, int argc, char **argv, const char **host, uint32_t
       c->hash = 1;
     } else if (!strcmp(a, "--raw")) {
       c->raw = 1;
+    } else if (!strcmp(a, "--node")) {
+      c->node = 1;
     } else if (v == NULL) {
       return -1;
     } else if (!strcmp(a, "--host")) {
@@ -365,7 +345,7 @@ static int parse_args(cat *c, int argc, char **argv, const char **host, uint32_t
   return 0;
 }
 
-static void print_stats(cat *c) {
+void udx_cat_print_stats(cat *c, const char *extra) {
   fl_udx_stats st;
   fl_udx_get_stats(c->u, &st);
   uint8_t din[32], dout[32];
@@ -382,10 +362,11 @@ static void print_stats(cat *c) {
           ", \"mtu_probes\": %" PRIu64 ", \"decode_errors\": %" PRIu64 ", \"bad_sacks\": %" PRIu64
           ", \"bad_acks\": %" PRIu64 ", \"padded_in\": %" PRIu64 ", \"dgram_in_max\": %" PRIu64
           ", \"close_code\": %d, "
-          "\"sha256_in\": \"%s\", \"sha256_out\": \"%s\"}\n",
+          "\"sha256_in\": \"%s\", \"sha256_out\": \"%s\"%s}\n",
           c->bytes_in, c->bytes_out, secs, st.dgrams_in, st.dgrams_out, st.retransmits,
           st.rto_fires, st.tlp_fires, st.rack_losses, st.mtu_probes, st.decode_errors,
-          st.bad_sacks, st.bad_acks, st.padded_in, st.dgram_in_max, c->close_code, hin, hout);
+          st.bad_sacks, st.bad_acks, st.padded_in, st.dgram_in_max, c->close_code, hin, hout,
+          extra ? extra : "");
 }
 
 /* After a clean close the core keeps answering a peer whose copy of our
@@ -437,8 +418,8 @@ static void loop(cat *c) {
     now = mono_us();
     if (pf[0].revents & POLLIN) receive(c, now);
     if (fl_udx_next_deadline(c->u) <= now && fl_udx_handle_timeout(c->u, now) != 0) break;
-    if (npf == 2 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) read_stdin(c, now);
-    feed(c, now);
+    if (npf == 2 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) udx_cat_read_stdin(c, now);
+    udx_cat_feed(c, now);
     events(c, now);
     tx_blocked = flush_tx(c);
     if (getenv("FL_UDX_CAT_TRACE") && now - last_trace > 500000) {
@@ -546,6 +527,14 @@ int fl_cli_udx_cat(int argc, char **argv) {
   pattern_init();
   crypto_hash_sha256_init(&c.h_in);
   crypto_hash_sha256_init(&c.h_out);
+  if (c.node && !c.raw) {
+    int rc = udx_cat_node_run(&c, host, port, remote_id, have_peer ? &peer : NULL);
+    if (rc == 0 && c.close_code != 0) {
+      fprintf(stderr, "udx-cat: stream closed: %s\n", fl_strerror(c.close_code));
+      rc = 1;
+    }
+    return rc;
+  }
   c.fd = open_socket(host, port);
   if (c.fd < 0) {
     fprintf(stderr, "udx-cat: cannot bind %s:%u: %s\n", host, port, strerror(errno));
@@ -570,11 +559,11 @@ int fl_cli_udx_cat(int argc, char **argv) {
     fprintf(stderr, "udx-cat: cannot open the stream\n");
     return 1;
   }
-  if (have_peer) set_path_mtu(&c, &peer);
-  feed(&c, now);
+  if (have_peer) udx_cat_set_path_mtu(&c, &peer);
+  udx_cat_feed(&c, now);
   loop(&c);
   if (c.end_us == 0) c.end_us = mono_us();
-  if (c.stats) print_stats(&c);
+  if (c.stats) udx_cat_print_stats(&c, NULL);
   fl_udx_free(c.u);
   close(c.fd);
   if (c.close_code != 0) {

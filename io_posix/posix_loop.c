@@ -365,8 +365,11 @@ static void on_readable(fl_posix_loop *loop, int slot, uint32_t sock) {
     int n = recvmmsg(s->fds[sock], loop->rmsg, FL_POSIX_BATCH_MAX, MSG_DONTWAIT, NULL);
     if (n <= 0) return; /* EAGAIN: drained; other errors: epoll tells us again */
     loop->st.rx_batches++;
-    uint64_t now = loop_now(loop);
     for (int i = 0; i < n; i++) {
+      /* A fresh reading per datagram, not one per batch: a callback may have
+       * called into the machine (or its fl_udx, through fl_node_udx) with
+       * the clock it read itself, and the next input must not be older. */
+      uint64_t now = loop_now(loop);
       struct msghdr *h = &loop->rmsg[i].msg_hdr;
       if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen != sizeof(struct sockaddr_in)) {
         loop->st.rx_truncated++;

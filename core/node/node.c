@@ -230,7 +230,8 @@ static void udx_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl_ad
   int rc = fl_udx_handle_datagram(n->udx, now_us, sock, from, data, len);
   if (rc == 1) n->rx_udx++;
   else if (rc == FL_ERR_DECODE) n->drop_udx_decode++;
-  else n->dht.st.drop_udx++; /* 0; FL_ERR_INVALID cannot happen: time was checked */
+  else if (rc == 0) n->dht.st.drop_udx++;
+  else n->api_misuse++; /* fl_udx saw a later time through fl_node_udx: misuse */
 }
 
 int fl_node_handle_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl_addr *from,

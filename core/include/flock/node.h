@@ -391,8 +391,11 @@ FL_API int fl_node_classify(const uint8_t *data, size_t len);
  * UDX events come out of fl_node_poll_event as fl_event with the fl_udx_event
  * types (FL_UDX_EVENT_*, 301-308): id = local stream id, sock, code, addr,
  * data/len as in fl_udx_event. Stream calls (write, read, end, destroy,
- * messages, relay) go straight to fl_node_udx(n) with the same now_us rules;
- * the driver's usual drain after the call sends what they queued.
+ * messages, relay) go straight to fl_node_udx(n) with the same now_us rules
+ * (fl_udx keeps its own clock: a call into it with a time later than the
+ * node's next input makes that input's UDX part misuse, counted in
+ * api_misuse and dropped); the driver's usual drain after the call sends
+ * what they queued.
  * After fl_node_close the streams stop with the node: no more UDX output,
  * events or timers (the peers see a vanished peer). */
 
