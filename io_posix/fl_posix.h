@@ -12,7 +12,10 @@
  * machine's next_deadline. Datagrams come in through recvmmsg in batches of
  * up to FL_POSIX_BATCH_MAX and leave through sendmmsg; a batch is flushed when
  * full and at the end of each wake-up, so a burst of requests costs a couple
- * of system calls rather than two per datagram.
+ * of system calls rather than two per datagram. The same path carries the
+ * node's UDX streams (fl_node demultiplexes): a stream's writer is driven by
+ * FL_UDX_EVENT_DRAIN through the event callback, and timers wake with
+ * microsecond precision (epoll_pwait2) for UDX pacing.
  *
  * Threads: none. One loop per thread; a process may run many loops only if
  * at most one of them handles signals.
@@ -51,8 +54,13 @@
 #define FL_POSIX_DRAIN_ROUNDS_MAX 100000u
 
 /* Socket buffer sizes asked of the kernel: room for a burst of several
- * batches, so a short stall does not turn into loss. */
-#define FL_POSIX_SOCK_BUF_BYTES (1u << 20)
+ * batches, so a short stall does not turn into loss. The node's sockets
+ * also carry UDX streams, whose window is up to 4 MiB (the default receive
+ * window): a receive buffer that holds a whole window keeps a busy loop
+ * from dropping what the sender may legally have in flight (what
+ * udx-cat's standalone socket asks too). The kernel caps the request at
+ * net.core.[rw]mem_max, and only memory actually queued is charged. */
+#define FL_POSIX_SOCK_BUF_BYTES (4u << 20)
 
 _Static_assert(FL_DGRAM_BYTES_MAX <= FL_POSIX_RECV_BYTES,
                "we must be able to receive what we send");

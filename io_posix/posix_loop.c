@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fl_posix.h"
@@ -53,6 +54,7 @@ struct fl_posix_loop {
   int stop;
   int signal;
   uint64_t last_now_us;
+  int no_pwait2; /* the kernel lacks epoll_pwait2: millisecond timeouts */
   fl_posix_stats st;
   /* One receive batch and one send batch, allocated once with the loop. */
   struct mmsghdr rmsg[FL_POSIX_BATCH_MAX];
@@ -401,15 +403,31 @@ static void run_timers(fl_posix_loop *loop) {
   flush_sends(loop);
 }
 
-static int next_timeout_ms(fl_posix_loop *loop, uint64_t until_us) {
+/* Microseconds until the first deadline (or until_us), -1 for none. */
+static int64_t next_timeout_us(fl_posix_loop *loop, uint64_t until_us) {
   uint64_t first = until_us;
   for (uint32_t i = 0; i < loop->slots_max; i++)
     if (loop->slots[i].used && loop->slots[i].deadline < first) first = loop->slots[i].deadline;
   if (first == FL_TIME_NONE) return -1;
   uint64_t now = fl_posix_now_us();
   if (first <= now) return 0;
-  uint64_t ms = (first - now + 999) / 1000; /* round up: never wake early and spin */
-  return ms > 60000 ? 60000 : (int)ms;
+  return first - now > 60000000u ? 60000000 : (int64_t)(first - now);
+}
+
+/* epoll_pwait2 (Linux 5.11) takes the timeout in nanoseconds: UDX pacing
+ * and RACK timers are tens of microseconds apart, and epoll_wait's
+ * milliseconds would hold each paced packet back up to 1 ms. Older kernels
+ * (ENOSYS) fall back to epoll_wait, rounding up so we never wake early and
+ * spin. */
+static int wait_events(fl_posix_loop *loop, struct epoll_event *evs, int cap, int64_t us) {
+  if (!loop->no_pwait2) {
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    int n = epoll_pwait2(loop->ep, evs, cap, us < 0 ? NULL : &ts, NULL);
+    if (n >= 0 || errno != ENOSYS) return n;
+    loop->no_pwait2 = 1;
+  }
+  int ms = us < 0 ? -1 : (int)((us + 999) / 1000);
+  return epoll_wait(loop->ep, evs, cap, ms);
 }
 
 static void on_signal(fl_posix_loop *loop) {
@@ -425,7 +443,7 @@ int fl_posix_loop_run(fl_posix_loop *loop, uint64_t until_us) {
   struct epoll_event evs[64];
   while (!loop->stop) {
     if (until_us != FL_TIME_NONE && fl_posix_now_us() >= until_us) return 0;
-    int n = epoll_wait(loop->ep, evs, 64, next_timeout_ms(loop, until_us));
+    int n = wait_events(loop, evs, 64, next_timeout_us(loop, until_us));
     if (n < 0 && errno != EINTR) return FL_ERR_STATE;
     for (int i = 0; i < n && !loop->stop; i++) {
       uint64_t tag = evs[i].data.u64;
