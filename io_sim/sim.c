@@ -311,9 +311,9 @@ int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region) {
   s->st.hosts++;
   s->st.joins++;
   sim_fp(s, 10, id, (uint64_t)kind, (uint64_t)(int64_t)nat, NULL, 0);
-  sim_rec_host(s, id);
-  sim_rec_event(s, "join", id, 0, nat, NULL);
   drive(s, id, 0);
+  sim_rec_host(s, id); /* after the drive, so its socket's port is known */
+  sim_rec_event(s, "join", id, 0, nat, NULL);
   return (int)id;
 }
 
