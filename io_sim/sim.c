@@ -135,12 +135,14 @@ static void open_socket(fl_sim *s, uint32_t id, const fl_event *ev) {
   const fl_sim_node_ops *ops = s->ops[h->kind];
   int rc;
   if (ev->sock >= FL_SIM_SOCKS_MAX || h->port[ev->sock] != 0) {
+    sim_rec_io(s, id, "failed", ev->sock, NULL, (const uint8_t *)"L", 1);
     rc = ops->socket_failed(h->node, s->now_us, ev->sock, FL_ERR_LIMIT);
   } else {
     uint16_t want = ev->addr.port;
     for (uint32_t i = 0; want != 0 && i < FL_SIM_SOCKS_MAX; i++)
       if (h->port[i] == want) want = 0xffff; /* taken: fail below */
     if (want == 0xffff) {
+      sim_rec_io(s, id, "failed", ev->sock, NULL, (const uint8_t *)"S", 1);
       rc = ops->socket_failed(h->node, s->now_us, ev->sock, FL_ERR_STATE);
     } else {
       if (want == 0) {
@@ -150,6 +152,7 @@ static void open_socket(fl_sim *s, uint32_t id, const fl_event *ev) {
       h->port[ev->sock] = want;
       fl_addr bound = sim_addr(h->ip, want);
       sim_fp(s, 30, id, ev->sock, want, NULL, 0);
+      sim_rec_io(s, id, "opened", ev->sock, &bound, NULL, 0);
       rc = ops->socket_opened(h->node, s->now_us, ev->sock, &bound);
     }
   }
@@ -223,7 +226,7 @@ static void fire_timer(fl_sim *s, const sim_ev *ev) {
   if (!h->live || ev->seq != h->timer_seq) return; /* stale: superseded or gone */
   h->timer_at = FL_TIME_NONE;
   sim_fp(s, 2, ev->a, 0, 0, NULL, 0);
-  if (sim_rec_traced(s, ev->a)) sim_rec_io(s, ev->a, "timeout", 0, NULL, NULL, 0);
+  sim_rec_io(s, ev->a, "timeout", 0, NULL, NULL, 0);
   int rc = s->ops[h->kind]->handle_timeout(h->node, s->now_us);
   if (rc < 0) node_error(s, ev->a, "handle_timeout", rc);
   drive(s, ev->a, 1);
@@ -302,6 +305,7 @@ int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region) {
     n->hosts[n->nhosts++] = id;
     n->region = region;
   }
+  sim_rec_io(s, id, "create", (uint32_t)kind, NULL, h->seed, sizeof h->seed);
   h->node = s->ops[kind]->create(s, (int)id, h->seed, s->now_us);
   if (h->node == NULL) return FL_ERR_NOMEM;
   s->nhosts++;
@@ -333,6 +337,7 @@ int fl_sim_host_leave(fl_sim *s, int host, int graceful) {
   const fl_sim_node_ops *ops = s->ops[h->kind];
   if (graceful && ops->close) {
     /* Let it say goodbye: its last datagrams go out before it is gone. */
+    sim_rec_io(s, (uint32_t)host, "close", 0, NULL, NULL, 0);
     if (ops->close(h->node, s->now_us) < 0) node_error(s, (uint32_t)host, "close", -1);
     drive(s, (uint32_t)host, 0);
   }
@@ -447,6 +452,7 @@ int fl_sim_raw_send(fl_sim *s, int host, const fl_addr *to, const uint8_t *data,
   sim_host *h = &s->hosts[host];
   if (h->kind != FL_SIM_KIND_RAW || s->ops[h->kind] != &sim_raw_ops) return FL_ERR_INVALID;
   if (!h->live) return FL_ERR_CLOSED;
+  sim_rec_io(s, (uint32_t)host, "send", 0, to, data, len);
   int rc = sim_raw_queue(h->node, to, data, len);
   if (rc != 0) return rc;
   drive(s, (uint32_t)host, 0);

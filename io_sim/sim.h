@@ -278,6 +278,13 @@ FL_API FL_MUST_CHECK int fl_sim_record_trace_host(fl_sim *s, int host);
 /* Commit what is batched (also done by run_until and free). */
 FL_API FL_MUST_CHECK int fl_sim_record_flush(fl_sim *s);
 
+/* Replay one host's recorded inputs (the io table of a verbosity-3 log of
+ * that host) into a fresh node of the same kind and seed, and compare every
+ * datagram it emits with the recorded outputs. Returns the number of
+ * outputs that matched (>= 0), FL_ERR_PROTOCOL at the first difference,
+ * FL_ERR_NOT_FOUND if the log holds no trace of that host. */
+FL_API FL_MUST_CHECK int64_t fl_sim_trace_verify(const char *db_path, int host);
+
 /* Text dump of a host's state (address, sockets, NAT, node's own dump). */
 FL_API FL_MUST_CHECK int fl_sim_host_dump(const fl_sim *s, int host, char *out, size_t cap);
 

@@ -186,6 +186,16 @@ static void spawn(fl_sim *s, int kind, int boot, int churned) {
   h->boot = (uint8_t)boot;
   const fl_sim_node_ops *ops = s->ops[kind];
   if (ops->bootstrap) {
+    if (sim_rec_traced(s, (uint32_t)id)) {
+      uint8_t packed[64 * 6];
+      uint32_t k;
+      for (k = 0; k < s->nboot && k < 64; k++) {
+        memcpy(packed + 6 * k, s->boot[k].ip, 4);
+        packed[6 * k + 4] = (uint8_t)(s->boot[k].port >> 8);
+        packed[6 * k + 5] = (uint8_t)s->boot[k].port;
+      }
+      sim_rec_io(s, (uint32_t)id, "bootstrap", 0, NULL, packed, 6 * k);
+    }
     int rc = ops->bootstrap(h->node, s->now_us, s->boot, s->nboot);
     if (rc < 0) s->st.node_errors++;
     sim_drive(s, (uint32_t)id);
@@ -221,6 +231,7 @@ static void lookup(fl_sim *s) {
   const fl_sim_node_ops *ops = s->ops[h->kind];
   if (ops->lookup == NULL) return;
   uint64_t qid = 0;
+  sim_rec_io(s, id, "lookup", 0, NULL, target, sizeof target);
   int rc = ops->lookup(h->node, s->now_us, target, &qid);
   sim_fp(s, 40, id, qid, (uint64_t)(int64_t)rc, target, sizeof target);
   if (rc < 0) {

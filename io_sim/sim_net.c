@@ -111,6 +111,7 @@ static uint64_t uplink(fl_sim *s, sim_host *h, size_t len) {
 void sim_net_send(fl_sim *s, uint32_t id, uint32_t sock, const fl_addr *to, const uint8_t *data,
                   size_t len) {
   sim_host *h = &s->hosts[id];
+  sim_rec_io(s, id, "out", sock, to, data, len);
   if (sock >= FL_SIM_SOCKS_MAX || h->port[sock] == 0 || to->family != FL_ADDR_IPV4 ||
       len > FL_DGRAM_BYTES_MAX) {
     s->st.node_errors++;
@@ -120,7 +121,6 @@ void sim_net_send(fl_sim *s, uint32_t id, uint32_t sock, const fl_addr *to, cons
   h->sent_bytes += len;
   s->st.sent++;
   s->st.sent_bytes += len;
-  if (sim_rec_traced(s, id)) sim_rec_io(s, id, "out", sock, to, data, len);
   uint32_t dst_ip = sim_ip(to);
   fl_addr from = sim_addr(h->ip, h->port[sock]);
   uint32_t src_pub = h->ip;
@@ -209,7 +209,7 @@ void sim_net_deliver(fl_sim *s, sim_packet *p) {
   s->st.delivered_bytes += p->len;
   sim_fp(s, 1, id, sock, (uint64_t)sim_ip(&p->from) << 16 | p->from.port, p->data, p->len);
   sim_rec_dgram(s, p, id, 0);
-  if (sim_rec_traced(s, id)) sim_rec_io(s, id, "in", sock, &p->from, p->data, p->len);
+  sim_rec_io(s, id, "in", sock, &p->from, p->data, p->len);
   int rc = s->ops[h->kind]->handle_datagram(h->node, s->now_us, sock, &p->from, p->data, p->len);
   if (rc < 0) s->st.node_errors++;
   sim_drive(s, id);
