@@ -336,6 +336,8 @@ def _key_line(text, section, index, key):
         m = re.match(r"^\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]", s) or re.match(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]", s)
         if m:
             name = m.group(1)
+            if section is None and name == key:
+                return n
             count[name] = count.get(name, -1) + 1
             cur = (name, count[name])
             if cur == (section, index):

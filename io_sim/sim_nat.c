@@ -216,5 +216,11 @@ int sim_nat_in(fl_sim *s, uint32_t nat, uint16_t ext_port, uint32_t rem_ip, uint
 
 int fl_sim_nat_mappings(const fl_sim *s, int nat) {
   if (s == NULL || nat < 0 || (uint32_t)nat >= s->nnats) return FL_ERR_INVALID;
-  return (int)s->nats[nat].maps_len;
+  /* Count the unexpired ones: expired mappings linger until a lookup
+   * touches them, but no datagram can use them any more. */
+  const sim_nat *n = &s->nats[nat];
+  int live = 0;
+  for (uint32_t i = 0; i < n->maps_cap; i++)
+    live += n->maps[i].used && !expired(n, &n->maps[i], s->now_us);
+  return live;
 }
