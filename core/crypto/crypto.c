@@ -117,15 +117,22 @@ int fl_crypto_verify(const uint8_t sig[FL_SIGNATURE_BYTES], const uint8_t *msg, 
 int fl_crypto_dh_ed25519(uint8_t out[FL_DH_BYTES], const uint8_t local_sk[FL_SECRET_KEY_BYTES],
                          const uint8_t remote_pk[FL_PUBLIC_KEY_BYTES]) {
   if (out == NULL || local_sk == NULL || remote_pk == NULL) return FL_ERR_INVALID;
-  /* noise-curve-ed: map both Ed25519 keys onto Curve25519, then X25519. */
-  uint8_t x_sk[crypto_scalarmult_curve25519_SCALARBYTES];
-  uint8_t x_pk[crypto_scalarmult_curve25519_BYTES];
-  int rc = FL_ERR_CRYPTO;
-  if (crypto_sign_ed25519_pk_to_curve25519(x_pk, remote_pk) == 0 &&
-      crypto_sign_ed25519_sk_to_curve25519(x_sk, local_sk) == 0 &&
-      crypto_scalarmult_curve25519(out, x_sk, x_pk) == 0)
-    rc = 0;
-  sodium_memzero(x_sk, sizeof x_sk);
+  /* noise-curve-ed@2.1.0 index.js dh() (spec/noise.md section 3): the scalar
+   * is SHA-512 of the seed half of the secret key, clamped; the result is the
+   * compressed Edwards point s*P from crypto_scalarmult_ed25519_noclamp. This
+   * is NOT X25519 of the birationally mapped keys: that yields the Montgomery
+   * u-coordinate of the same point, i.e. different bytes. libsodium refuses a
+   * non-canonical, small-order or off-subgroup P and an identity result; the
+   * JS then throws, and we return FL_ERR_CRYPTO. */
+  uint8_t h[crypto_hash_sha512_BYTES];
+  crypto_hash_sha512(h, local_sk, FL_SEED_BYTES);
+  h[0] &= 248;
+  h[31] &= 127;
+  h[31] |= 64;
+  _Static_assert(crypto_scalarmult_ed25519_SCALARBYTES == 32, "scalar is h[0..32)");
+  _Static_assert(crypto_scalarmult_ed25519_BYTES == FL_DH_BYTES, "dh output");
+  int rc = crypto_scalarmult_ed25519_noclamp(out, h, remote_pk) == 0 ? 0 : FL_ERR_CRYPTO;
+  sodium_memzero(h, sizeof h);
   if (rc != 0) sodium_memzero(out, FL_DH_BYTES);
   return rc;
 }
@@ -151,8 +158,9 @@ int fl_crypto_aead_encrypt(uint8_t *c, size_t c_cap, size_t *clen, const uint8_t
                            const uint8_t key[FL_AEAD_KEY_BYTES]) {
   if (c == NULL || clen == NULL || nonce == NULL || key == NULL) return FL_ERR_INVALID;
   if ((m == NULL && mlen > 0) || (ad == NULL && adlen > 0)) return FL_ERR_INVALID;
-  if (mlen > SIZE_MAX - FL_AEAD_TAG_BYTES || c_cap < mlen + FL_AEAD_TAG_BYTES)
-    return FL_ERR_BUFFER;
+  /* libsodium aborts the process past its limit; refuse instead. */
+  if (mlen > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX) return FL_ERR_RANGE;
+  if (c_cap < mlen + FL_AEAD_TAG_BYTES) return FL_ERR_BUFFER;
   unsigned long long n = 0;
   crypto_aead_chacha20poly1305_ietf_encrypt(c, &n, m, mlen, ad, adlen, NULL, nonce, key);
   *clen = (size_t)n;
@@ -273,6 +281,7 @@ int fl_crypto_sstream_pull(fl_sstream *st, uint8_t *m, size_t m_cap, size_t *mle
 }
 
 void fl_crypto_sstream_rekey(fl_sstream *st) {
+  if (st == NULL) return;
   crypto_secretstream_xchacha20poly1305_rekey(sstate(st));
 }
 

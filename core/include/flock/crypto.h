@@ -98,23 +98,31 @@ FL_API FL_MUST_CHECK int fl_crypto_verify(const uint8_t sig[FL_SIGNATURE_BYTES],
                                           const uint8_t *msg, size_t len,
                                           const uint8_t pk[FL_PUBLIC_KEY_BYTES]);
 
-/* The Ed25519 Diffie-Hellman of noise-curve-ed@2.1.0: both keys are mapped to
- * Curve25519 and multiplied. 0, or FL_ERR_CRYPTO for a bad or low-order key
- * (out is zeroed). */
+/* The Ed25519 Diffie-Hellman of noise-curve-ed@2.1.0 (spec/noise.md section 3):
+ * s = clamp(SHA-512(local_sk[0..32))[0..32)), out = compressed Edwards s*P
+ * (crypto_scalarmult_ed25519_noclamp). Not X25519: the bytes differ.
+ * 0; FL_ERR_INVALID for a NULL argument; FL_ERR_CRYPTO (out zeroed) when
+ * remote_pk is non-canonical, of small order, off the prime-order subgroup,
+ * or the product is the identity -- exactly where the reference throws. */
 FL_API FL_MUST_CHECK int fl_crypto_dh_ed25519(uint8_t out[FL_DH_BYTES],
                                               const uint8_t local_sk[FL_SECRET_KEY_BYTES],
                                               const uint8_t remote_pk[FL_PUBLIC_KEY_BYTES]);
 
-/* X25519, for the standard Noise vectors. */
+/* X25519 (RFC 7748), for the standard Noise vectors. 0; FL_ERR_INVALID for a
+ * NULL argument; fl_crypto_x25519 returns FL_ERR_CRYPTO (out zeroed) when the
+ * result is all zero, i.e. remote_pk is of small order. */
 FL_API FL_MUST_CHECK int fl_crypto_x25519_public(uint8_t pk[FL_X25519_KEY_BYTES],
                                                  const uint8_t sk[FL_X25519_KEY_BYTES]);
 FL_API FL_MUST_CHECK int fl_crypto_x25519(uint8_t out[FL_DH_BYTES],
                                           const uint8_t sk[FL_X25519_KEY_BYTES],
                                           const uint8_t remote_pk[FL_X25519_KEY_BYTES]);
 
-/* ChaCha20-Poly1305 (IETF, 12-byte nonce). c_cap must be >= mlen + 16;
- * m_cap >= clen - 16. decrypt returns FL_ERR_CRYPTO (and zeroes m) on a bad
- * tag, FL_ERR_DECODE if clen < 16, FL_ERR_BUFFER if the output is too small. */
+/* ChaCha20-Poly1305 (IETF, 12-byte nonce); c = ciphertext || 16-byte tag.
+ * c_cap must be >= mlen + 16; m_cap >= clen - 16. Both return FL_ERR_INVALID
+ * for a NULL pointer with a non-zero length (or a NULL clen/mlen/nonce/key)
+ * and FL_ERR_BUFFER if the output is too small; encrypt returns FL_ERR_RANGE
+ * past libsodium's message limit (~256 GiB). decrypt returns FL_ERR_DECODE
+ * if clen < 16 and FL_ERR_CRYPTO (m zeroed, *mlen 0) on a bad tag. */
 FL_API FL_MUST_CHECK int fl_crypto_aead_encrypt(uint8_t *c, size_t c_cap, size_t *clen,
                                                 const uint8_t *m, size_t mlen,
                                                 const uint8_t *ad, size_t adlen,
@@ -126,7 +134,9 @@ FL_API FL_MUST_CHECK int fl_crypto_aead_decrypt(uint8_t *m, size_t m_cap, size_t
                                                 const uint8_t nonce[FL_AEAD_NONCE_BYTES],
                                                 const uint8_t key[FL_AEAD_KEY_BYTES]);
 
-/* XSalsa20-Poly1305 secretbox (easy form: MAC first). c holds mlen + 16. */
+/* XSalsa20-Poly1305 secretbox (easy form: 16-byte MAC first, c holds
+ * mlen + 16). FL_ERR_INVALID / FL_ERR_BUFFER as for the AEAD; open returns
+ * FL_ERR_DECODE if clen < 16 and FL_ERR_CRYPTO (m zeroed) on a bad MAC. */
 FL_API FL_MUST_CHECK int fl_crypto_secretbox_seal(uint8_t *c, size_t c_cap, const uint8_t *m,
                                                   size_t mlen,
                                                   const uint8_t nonce[FL_SECRETBOX_NONCE_BYTES],
@@ -149,14 +159,23 @@ FL_API FL_MUST_CHECK int fl_crypto_sstream_init_push(fl_sstream *st,
 FL_API FL_MUST_CHECK int fl_crypto_sstream_init_pull(fl_sstream *st,
                                                      const uint8_t header[FL_SSTREAM_HEADER_BYTES],
                                                      const uint8_t key[FL_SSTREAM_KEY_BYTES]);
-/* c_cap >= mlen + FL_SSTREAM_ABYTES. */
+/* The init calls return 0 or FL_ERR_INVALID (NULL argument).
+ * push: c_cap >= mlen + FL_SSTREAM_ABYTES, else FL_ERR_BUFFER; FL_ERR_RANGE
+ * past libsodium's message limit; FL_ERR_INVALID for NULL pointers. tag is
+ * one of FL_SSTREAM_TAG_* (libsodium carries any byte; the reference uses
+ * these four). A refused push leaves the state unchanged. */
 FL_API FL_MUST_CHECK int fl_crypto_sstream_push(fl_sstream *st, uint8_t *c, size_t c_cap,
                                                 size_t *clen, const uint8_t *m, size_t mlen,
                                                 const uint8_t *ad, size_t adlen, uint8_t tag);
-/* FL_ERR_CRYPTO (m zeroed, state unchanged) on a forged or out-of-order message. */
+/* pull: 0 with *mlen and *tag set; FL_ERR_DECODE if clen < FL_SSTREAM_ABYTES,
+ * FL_ERR_BUFFER if m_cap < clen - FL_SSTREAM_ABYTES, FL_ERR_INVALID for NULL
+ * pointers, FL_ERR_CRYPTO on a forged, reordered or replayed message. On any
+ * error *mlen and *tag are 0, m is zeroed and the state is unchanged, so the
+ * next genuine message still pulls. */
 FL_API FL_MUST_CHECK int fl_crypto_sstream_pull(fl_sstream *st, uint8_t *m, size_t m_cap,
                                                 size_t *mlen, uint8_t *tag, const uint8_t *c,
                                                 size_t clen, const uint8_t *ad, size_t adlen);
+/* Explicit rekey; both sides must call it at the same point. NULL: no-op. */
 FL_API void fl_crypto_sstream_rekey(fl_sstream *st);
 
 /* Wipe secrets; constant-time comparison (0 if equal, -1 if not). */
