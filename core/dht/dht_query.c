@@ -19,6 +19,7 @@ typedef struct qseen {
   fl_addr addr;
   uint8_t id[32];
   uint8_t state, nrefs;
+  uint8_t depth;         /* referral hops: 1 = from our table or bootstrap list */
   bool id_valid;         /* its own replies carried a valid id */
   uint16_t refs[QS_REFS_MAX];
 } qseen;
@@ -26,6 +27,7 @@ typedef struct qseen {
 typedef struct qclosest {
   fl_addr addr;
   uint8_t id[32];
+  uint8_t depth;         /* its qseen depth, reported as the query's hops */
   bool has_token;
   uint8_t token[32];
 } qclosest;
@@ -114,8 +116,10 @@ static bool add_pending(fl_dht *d, uint64_t now_us, fl_dht_query *q, const fl_ad
     d->st.query_seen_dropped++;
     return false;
   }
+  uint8_t depth = ref >= 0 && q->seen[ref].depth < 255 ? (uint8_t)(q->seen[ref].depth + 1) : 1;
   qseen *e = &q->seen[q->seen_len];
   memset(e, 0, sizeof *e);
+  e->depth = depth;
   e->addr = *a;
   memcpy(e->id, id, 32);
   e->id_valid = true;
@@ -179,6 +183,9 @@ static void query_end(fl_dht *d, uint64_t now_us, fl_dht_query *q, int result) {
       ev->id = qid;
       ev->code = result;
       ev->arg = q->closest_len;
+      /* Hops for the simulator's statistics: how many referrals led to the
+       * closest node (1 = it was in our table or bootstrap list). */
+      ev->sock = q->closest_len ? q->closest[0].depth : 0;
       memcpy(ev->key, q->target, 32);
     }
   }
@@ -288,7 +295,7 @@ static fl_dht_query *owner_of(fl_dht *d, const fl_dht_req *r) {
 }
 
 static void push_closest(fl_dht_query *q, const fl_addr *from, const uint8_t *id,
-                         const fl_dht_msg *m) {
+                         const fl_dht_msg *m, uint8_t depth) {
   for (uint32_t i = 0; i < q->closest_len; i++)
     if (memcmp(q->closest[i].id, id, 32) == 0) return; /* duplicate (rare) */
   uint32_t n = q->closest_len < FL_DHT_K ? q->closest_len++ : FL_DHT_K - 1;
@@ -299,6 +306,7 @@ static void push_closest(fl_dht_query *q, const fl_addr *from, const uint8_t *id
   qclosest *c = &q->closest[n];
   c->addr = *from;
   memcpy(c->id, id, 32);
+  c->depth = depth;
   c->has_token = m->has_token;
   if (m->has_token) memcpy(c->token, m->token, 32);
 }
@@ -344,7 +352,8 @@ void fl_dht_query_on_response(fl_dht *d, uint64_t now_us, fl_dht_req *r, const f
   if (q->committing) return;
   if (m->error == 0) q->successes++;
   else q->errors++;
-  if (m->error == 0 && from_id && is_closer(q, from_id)) push_closest(q, from, from_id, m);
+  if (m->error == 0 && from_id && is_closer(q, from_id))
+    push_closest(q, from, from_id, m, self->depth);
   for (size_t i = 0; i < m->closer_count; i++) {
     fl_addr a;
     uint8_t id[32];

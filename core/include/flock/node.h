@@ -109,7 +109,8 @@ enum {
    * addr, key = node id, arg = rank (0-based), token if FL_EVENT_F_TOKEN. */
   FL_EVENT_DHT_QUERY_NODE = 107,
   /* The query ended: id, code = 0 or FL_ERR_TIMEOUT (commit found nobody) /
-   * FL_ERR_CLOSED (cancelled), arg = number of closest nodes. */
+   * FL_ERR_CLOSED (cancelled), arg = number of closest nodes, sock = hops
+   * (referrals that led to the closest node; 1 = from our own table). */
   FL_EVENT_DHT_QUERY_DONE = 108,
   /* A user command arrived (internal flag clear; its token, if any, is
    * valid). Answer with fl_node_reply / fl_node_reply_error / fl_node_relay
