@@ -171,6 +171,8 @@ static void handle_node_event(fl_sim *s, uint32_t id, const fl_event *ev) {
     case FL_EVENT_LOG: return;
     default: break;
   }
+  const char *name = ops->event_name ? ops->event_name(ev) : NULL;
+  if (name) sim_rec_event(s, name, id, ev->id, ev->code, NULL);
   uint64_t qid;
   int ok;
   uint32_t hops;
@@ -276,8 +278,31 @@ static int hosts_reserve(fl_sim *s) {
   return 0;
 }
 
-int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region) {
+/* What the node is made with; the trace's "create" row packs the same. */
+static void node_init(fl_sim *s, const sim_host *h, int boot, fl_sim_node_init *in,
+                      uint8_t *packed, size_t *packed_len) {
+  memset(in, 0, sizeof *in);
+  memcpy(in->seed, h->seed, 32);
+  in->bootstrapper = boot;
+  in->self = sim_addr(h->ip, 0);
+  for (uint32_t i = 0; i < s->nboot && i < FL_SIM_BOOT_MAX; i++) in->boot[in->nboot++] = s->boot[i];
+  memcpy(packed, in->seed, 32);
+  packed[32] = (uint8_t)boot;
+  size_t n = 33;
+  const fl_addr *list[1 + FL_SIM_BOOT_MAX];
+  list[0] = &in->self;
+  for (uint32_t i = 0; i < in->nboot; i++) list[1 + i] = &in->boot[i];
+  for (uint32_t i = 0; i <= in->nboot; i++, n += 6) {
+    memcpy(packed + n, list[i]->ip, 4);
+    packed[n + 4] = (uint8_t)(list[i]->port >> 8);
+    packed[n + 5] = (uint8_t)list[i]->port;
+  }
+  *packed_len = n;
+}
+
+int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region, int boot) {
   if (kind < 0 || kind >= FL_SIM_KINDS || region >= FL_SIM_REGIONS_MAX) return FL_ERR_INVALID;
+  if (s->ops[kind]->handle_datagram == NULL) return FL_ERR_UNSUPPORTED;
   if (nat >= 0 && ((uint32_t)nat >= s->nnats || s->nats[nat].nhosts >= SIM_NAT_HOSTS_MAX))
     return FL_ERR_INVALID;
   int rc = hosts_reserve(s);
@@ -305,8 +330,13 @@ int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region) {
     n->hosts[n->nhosts++] = id;
     n->region = region;
   }
-  sim_rec_io(s, id, "create", (uint32_t)kind, NULL, h->seed, sizeof h->seed);
-  h->node = s->ops[kind]->create(s, (int)id, h->seed, s->now_us);
+  h->boot = (uint8_t)boot;
+  fl_sim_node_init init;
+  uint8_t packed[33 + 6 * (1 + FL_SIM_BOOT_MAX)];
+  size_t packed_len;
+  node_init(s, h, boot, &init, packed, &packed_len);
+  sim_rec_io(s, id, "create", (uint32_t)kind, NULL, packed, packed_len);
+  h->node = s->ops[kind]->create(s, (int)id, &init, s->now_us);
   if (h->node == NULL) return FL_ERR_NOMEM;
   s->nhosts++;
   h->live = 1;
@@ -323,7 +353,7 @@ int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region) {
 
 int fl_sim_host_new(fl_sim *s, int kind, int nat, uint32_t region) {
   if (s == NULL) return FL_ERR_INVALID;
-  return sim_host_create(s, kind, nat, region);
+  return sim_host_create(s, kind, nat, region, 0);
 }
 
 static int host_ok(const fl_sim *s, int host) {

@@ -195,11 +195,24 @@ FL_API FL_MUST_CHECK int fl_sim_raw_recv(fl_sim *s, int host, fl_addr *from, uin
 
 /* ---- Node kinds --------------------------------------------------------------- */
 
+/* What a node is created with. A bootstrapper is public and persistent on
+ * FL_SIM_BOOT_PORT; everyone else gets the bootstrappers made before it. */
+#define FL_SIM_BOOT_PORT 49737u
+#define FL_SIM_BOOT_MAX 16u
+typedef struct fl_sim_node_init {
+  uint8_t seed[32];
+  int32_t bootstrapper;
+  fl_addr self;               /* the host's own address, port 0 */
+  fl_addr boot[FL_SIM_BOOT_MAX];
+  uint32_t nboot;
+} fl_sim_node_init;
+
 /* The calls the engine drives a node through (flock/node.h's five plus the
- * socket answers), and what a kind adds: creation from a seed, destruction,
- * a graceful close, workload hooks and a text dump for inspect. */
+ * socket answers), and what a kind adds: creation, destruction, a graceful
+ * close, the lookup workload, metrics, a text dump for inspect, and the
+ * classification of its events. */
 typedef struct fl_sim_node_ops {
-  void *(*create)(fl_sim *s, int host, const uint8_t seed[32], uint64_t now_us);
+  void *(*create)(fl_sim *s, int host, const fl_sim_node_init *init, uint64_t now_us);
   void (*destroy)(void *node);
   int (*handle_datagram)(void *node, uint64_t now_us, uint32_t sock, const fl_addr *from,
                          const uint8_t *data, size_t len);
@@ -211,13 +224,14 @@ typedef struct fl_sim_node_ops {
   int (*socket_failed)(void *node, uint64_t now_us, uint32_t sock, int err);
   /* Optional (NULL = not supported). */
   int (*close)(void *node, uint64_t now_us);
-  int (*bootstrap)(void *node, uint64_t now_us, const fl_addr *peers, size_t n);
   int (*lookup)(void *node, uint64_t now_us, const uint8_t target[32], uint64_t *query_id);
   /* Routing-table fill (entries) and memory in use, for metrics. */
   void (*metrics)(const void *node, uint64_t *table_fill, uint64_t *mem_bytes);
   int (*dump)(const void *node, char *out, size_t cap);
-  /* Classify an event: 1 = a query finished (id, code = result, hops). */
+  /* 1 = the event ends a query (id, ok, hops set). */
   int (*query_done)(const fl_event *ev, uint64_t *id, int *ok, uint32_t *hops);
+  /* A name to log the event under (level 1), or NULL to log nothing. */
+  const char *(*event_name)(const fl_event *ev);
 } fl_sim_node_ops;
 
 /* Replace the ops of a kind (tests plug in their own nodes). */

@@ -118,6 +118,7 @@ int fl_sim_spawn(fl_sim *s, int kind, uint32_t n, uint32_t bootstrap, uint64_t s
   if (s == NULL || kind < 0 || kind >= FL_SIM_KINDS || bootstrap > n || start_us < s->now_us)
     return FL_ERR_INVALID;
   if ((uint64_t)s->nhosts + n > FL_SIM_HOSTS_MAX) return FL_ERR_LIMIT;
+  if (s->ops[kind]->handle_datagram == NULL) return FL_ERR_UNSUPPORTED; /* kind not built */
   s->spawn_kind = kind;
   for (uint32_t i = 0; i < n; i++) {
     uint64_t t = start_us + (n ? spread_us * i / n : 0);
@@ -180,26 +181,8 @@ static void spawn(fl_sim *s, int kind, int boot, int churned) {
     nat = fl_sim_nat_new(s, &s->profiles[pi].cfg);
     if (nat < 0) return;
   }
-  int id = sim_host_create(s, kind, nat, region);
+  int id = sim_host_create(s, kind, nat, region, boot);
   if (id < 0) return;
-  sim_host *h = &s->hosts[id];
-  h->boot = (uint8_t)boot;
-  const fl_sim_node_ops *ops = s->ops[kind];
-  if (ops->bootstrap) {
-    if (sim_rec_traced(s, (uint32_t)id)) {
-      uint8_t packed[64 * 6];
-      uint32_t k;
-      for (k = 0; k < s->nboot && k < 64; k++) {
-        memcpy(packed + 6 * k, s->boot[k].ip, 4);
-        packed[6 * k + 4] = (uint8_t)(s->boot[k].port >> 8);
-        packed[6 * k + 5] = (uint8_t)s->boot[k].port;
-      }
-      sim_rec_io(s, (uint32_t)id, "bootstrap", 0, NULL, packed, 6 * k);
-    }
-    int rc = ops->bootstrap(h->node, s->now_us, s->boot, s->nboot);
-    if (rc < 0) s->st.node_errors++;
-    sim_drive(s, (uint32_t)id);
-  }
   if (boot && s->hosts[id].port[FL_NODE_SOCK_SERVER]) {
     fl_addr a = sim_addr(s->hosts[id].ip, s->hosts[id].port[FL_NODE_SOCK_SERVER]);
     (void)boot_add(s, &a);

@@ -180,7 +180,7 @@ struct fl_sim {
 /* sim.c */
 int sim_push(fl_sim *s, uint64_t t, uint32_t type, uint32_t a, uint64_t b, sim_packet *p);
 void sim_drive(fl_sim *s, uint32_t host);
-int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region);
+int sim_host_create(fl_sim *s, int kind, int nat, uint32_t region, int boot);
 void sim_fp(fl_sim *s, uint32_t type, uint32_t host, uint64_t a, uint64_t b,
             const uint8_t *data, size_t len);
 fl_addr sim_addr(uint32_t ip, uint16_t port);

@@ -47,8 +47,8 @@ static raw_msg *ring_pop(raw_ring *r) {
   return m;
 }
 
-static void *raw_create(fl_sim *s, int host, const uint8_t seed[32], uint64_t now_us) {
-  (void)host, (void)seed;
+static void *raw_create(fl_sim *s, int host, const fl_sim_node_init *init, uint64_t now_us) {
+  (void)host, (void)init;
   raw_node *n = calloc(1, sizeof *n);
   if (n == NULL) return NULL;
   n->sim = s;

@@ -76,9 +76,19 @@ static int step(replay *r, sqlite3_stmt *st, int host) {
   const uint8_t *data = sqlite3_column_blob(st, 4);
   size_t len = (size_t)sqlite3_column_bytes(st, 4);
   if (strcmp(dir, "create") == 0) {
-    if (r->node || sock >= FL_SIM_KINDS || len != 32) return FL_ERR_PROTOCOL;
+    if (r->node || sock >= FL_SIM_KINDS || len < 39 || (len - 33) % 6 != 0) return FL_ERR_PROTOCOL;
+    fl_sim_node_init in;
+    memset(&in, 0, sizeof in);
+    memcpy(in.seed, data, 32);
+    in.bootstrapper = data[32];
+    for (size_t off = 33, i = 0; off + 6 <= len && i <= FL_SIM_BOOT_MAX; off += 6, i++) {
+      fl_addr a6 = fl_addr_ipv4(data[off], data[off + 1], data[off + 2], data[off + 3],
+                                (uint16_t)(data[off + 4] << 8 | data[off + 5]));
+      if (i == 0) in.self = a6;
+      else in.boot[in.nboot++] = a6;
+    }
     r->ops = r->sim->ops[sock];
-    r->node = r->ops->create(r->sim, host, data, t);
+    r->node = r->ops->create(r->sim, host, &in, t);
     return r->node ? 0 : FL_ERR_NOMEM;
   }
   if (r->node == NULL) return FL_ERR_PROTOCOL;
@@ -100,13 +110,6 @@ static int step(replay *r, sqlite3_stmt *st, int host) {
   } else if (strcmp(dir, "lookup") == 0 && r->ops->lookup && len == 32) {
     uint64_t qid;
     rc = r->ops->lookup(r->node, t, data, &qid);
-  } else if (strcmp(dir, "bootstrap") == 0 && r->ops->bootstrap) {
-    fl_addr peers[64];
-    size_t n = len / 6;
-    for (size_t i = 0; i < n && i < 64; i++)
-      peers[i] = fl_addr_ipv4(data[6 * i], data[6 * i + 1], data[6 * i + 2], data[6 * i + 3],
-                              (uint16_t)(data[6 * i + 4] << 8 | data[6 * i + 5]));
-    rc = r->ops->bootstrap(r->node, t, peers, n);
   } else {
     return FL_ERR_PROTOCOL;
   }
