@@ -23,6 +23,19 @@ static void *dht_create(fl_sim *s, int host, const fl_sim_node_init *in, uint64_
   fl_node_config_default(&c);
   memcpy(c.seed, in->seed, sizeof c.seed);
   c.mem = &d->mem.mem;
+  /* Smaller queues than a production node's defaults: a simulated node
+   * sees one datagram at a time and is drained after each, so the default
+   * 256 KiB transmit and event arenas would only cost memory at 10^5 nodes.
+   * The limits stay counted: metrics and inspect show any drop. */
+  c.tx_max = 256;
+  c.tx_bytes_max = 32u * 1024u;
+  c.events_max = 256;
+  c.event_bytes_max = 16u * 1024u;
+  c.inflight_max = 256;
+  c.queries_max = 16;
+  c.delayed_max = 32;
+  c.user_requests_max = 16;
+  c.table_max = 512; /* 2^20 nodes fill about 20 rows x 20 */
   if (in->bootstrapper && fl_node_config_bootstrapper(&c, &in->self, FL_SIM_BOOT_PORT) != 0) {
     free(d);
     return NULL;
