@@ -137,6 +137,7 @@ def lib():
         "fl_sim_record_flush": (ctypes.c_int, P),
         "fl_sim_host_dump": (ctypes.c_int, P, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t),
         "fl_sim_set_inflight_max": (ctypes.c_int, P, u64),
+        "fl_sim_trace_verify": (i64, ctypes.c_char_p, ctypes.c_int),
         "fl_version": (ctypes.c_char_p,),
     }
     for name, (res, *args) in sigs.items():
