@@ -53,6 +53,7 @@ BEHAVIOUR = {"endpoint-independent": 0, "address-dependent": 1,
 PORTS = {"preserve": 0, "sequential": 1, "random": 2}
 LATENCY = {"constant": 0, "uniform": 1, "matrix": 2}
 SESSION = {"fixed": 0, "exponential": 1, "weibull": 2}
+MODES = {"adaptive": 0, "persistent": 1, "ephemeral": 2}
 
 
 class Addr(ctypes.Structure):
@@ -128,6 +129,7 @@ def lib():
         "fl_sim_spawn": (ctypes.c_int, P, ctypes.c_int, u32, u32, u64, u64),
         "fl_sim_schedule_lookups": (ctypes.c_int, P, u32, u64, u64),
         "fl_sim_set_metrics_period": (ctypes.c_int, P, u64),
+        "fl_sim_set_node_mode": (ctypes.c_int, P, ctypes.c_int),
         "fl_sim_query_count": (u32, P),
         "fl_sim_query_get": (ctypes.c_int, P, u32, ctypes.POINTER(u32), ctypes.POINTER(u64),
                              ctypes.POINTER(u64), ctypes.POINTER(u32), ctypes.POINTER(i32)),
@@ -285,7 +287,9 @@ SCHEMA = {
             "name": (lambda v: None if isinstance(v, str) else "must be a string", "", "label")},
     "nodes": {"count": (_num(1, 1 << 20, True), 100, "hosts spawned at the start"),
               "kind": (_choice(KINDS), "dht", "node kind: dht (fl_node) or raw"),
-              "bootstrap": (_num(0, 64, True), 3, "public bootstrap hosts among them"),
+              "bootstrap": (_num(0, 16, True), 3, "public bootstrap hosts among them"),
+              "mode": (_choice(MODES), "adaptive",
+                       "dht-rpc mode of public hosts (NATed ones stay adaptive)"),
               "join_spread_s": (_num(0, 10**6), 10, "spawns spread evenly over this")},
     "network": {"latency": (_choice(LATENCY), "constant", "latency model"),
                 "latency_ms": (_num(0, 10000), 30, "constant one-way latency"),
@@ -461,6 +465,7 @@ def configure(sim, cfg, nodes=None):
                          int(c["addr_change_mean_s"] * US), int(c["initial"]), 0)
         sim.set_churn(ctypes.byref(cc))
     nd = cfg["nodes"]
+    sim.set_node_mode(MODES[nd["mode"]])
     sim.spawn(KINDS[nd["kind"]], count, min(nd["bootstrap"], count), 0,
               int(nd["join_spread_s"] * US))
     wl = cfg["workload"]

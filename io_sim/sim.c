@@ -285,9 +285,11 @@ static void node_init(fl_sim *s, const sim_host *h, int boot, fl_sim_node_init *
   memcpy(in->seed, h->seed, 32);
   in->bootstrapper = boot;
   in->self = sim_addr(h->ip, 0);
+  in->public_host = h->nat < 0;
+  in->mode = s->node_mode;
   for (uint32_t i = 0; i < s->nboot && i < FL_SIM_BOOT_MAX; i++) in->boot[in->nboot++] = s->boot[i];
   memcpy(packed, in->seed, 32);
-  packed[32] = (uint8_t)boot;
+  packed[32] = (uint8_t)(boot | (in->public_host ? 2 : 0) | in->mode << 2);
   size_t n = 33;
   const fl_addr *list[1 + FL_SIM_BOOT_MAX];
   list[0] = &in->self;

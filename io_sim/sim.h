@@ -203,6 +203,8 @@ typedef struct fl_sim_node_init {
   uint8_t seed[32];
   int32_t bootstrapper;
   fl_addr self;               /* the host's own address, port 0 */
+  int32_t public_host;        /* 1 = not behind a NAT or firewall */
+  int32_t mode;               /* fl_sim_set_node_mode's value for public hosts */
   fl_addr boot[FL_SIM_BOOT_MAX];
   uint32_t nboot;
 } fl_sim_node_init;
@@ -271,6 +273,10 @@ FL_API FL_MUST_CHECK int fl_sim_spawn(fl_sim *s, int kind, uint32_t n, uint32_t 
  * over [start_us, start_us + spread_us). */
 FL_API FL_MUST_CHECK int fl_sim_schedule_lookups(fl_sim *s, uint32_t count, uint64_t start_us,
                                                  uint64_t spread_us);
+/* dht-rpc mode of public, non-bootstrap nodes: 0 adaptive (the reference's
+ * default), 1 persistent, 2 ephemeral (FL_NODE_MODE_*). NATed nodes stay
+ * adaptive, as they would be in the wild. */
+FL_API FL_MUST_CHECK int fl_sim_set_node_mode(fl_sim *s, int mode);
 /* A metrics sample every period_us (0 = none). */
 FL_API FL_MUST_CHECK int fl_sim_set_metrics_period(fl_sim *s, uint64_t period_us);
 

@@ -136,6 +136,12 @@ int fl_sim_schedule_lookups(fl_sim *s, uint32_t count, uint64_t start_us, uint64
   return 0;
 }
 
+int fl_sim_set_node_mode(fl_sim *s, int mode) {
+  if (s == NULL || mode < 0 || mode > 2) return FL_ERR_INVALID;
+  s->node_mode = mode;
+  return 0;
+}
+
 int fl_sim_set_metrics_period(fl_sim *s, uint64_t period_us) {
   if (s == NULL) return FL_ERR_INVALID;
   int first = s->metrics_period_us == 0 && period_us > 0;

@@ -40,6 +40,7 @@ static void *dht_create(fl_sim *s, int host, const fl_sim_node_init *in, uint64_
     free(d);
     return NULL;
   }
+  if (!in->bootstrapper && in->public_host) c.mode = in->mode;
   /* Bootstrappers after the first join the earlier ones, as a testnet does. */
   for (uint32_t i = 0; i < in->nboot && i < FL_NODE_BOOTSTRAP_MAX; i++)
     c.bootstrap[c.bootstrap_len++] = in->boot[i];

@@ -165,6 +165,7 @@ struct fl_sim {
   uint32_t nqueries, queries_cap;
   sim_map query_ix;       /* (host, query id) -> index in queries */
   uint64_t metrics_period_us;
+  int node_mode;
 
   struct sim_rec *rec;
   uint8_t buf[FL_DGRAM_BYTES_MAX];

@@ -80,7 +80,9 @@ static int step(replay *r, sqlite3_stmt *st, int host) {
     fl_sim_node_init in;
     memset(&in, 0, sizeof in);
     memcpy(in.seed, data, 32);
-    in.bootstrapper = data[32];
+    in.bootstrapper = data[32] & 1;
+    in.public_host = (data[32] >> 1) & 1;
+    in.mode = data[32] >> 2;
     for (size_t off = 33, i = 0; off + 6 <= len && i <= FL_SIM_BOOT_MAX; off += 6, i++) {
       fl_addr a6 = fl_addr_ipv4(data[off], data[off + 1], data[off + 2], data[off + 3],
                                 (uint16_t)(data[off + 4] << 8 | data[off + 5]));
