@@ -29,9 +29,9 @@ static void *dht_create(fl_sim *s, int host, const fl_sim_node_init *in, uint64_
    * The limits stay counted: metrics and inspect show any drop. */
   c.tx_max = 256;
   c.tx_bytes_max = 32u * 1024u;
-  c.events_max = 256;
+  c.events_max = 64;
   c.event_bytes_max = 16u * 1024u;
-  c.inflight_max = 256;
+  c.inflight_max = 160; /* queries_max x concurrency 10 */
   c.queries_max = 16;
   c.delayed_max = 32;
   c.user_requests_max = 16;

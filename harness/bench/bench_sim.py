@@ -94,6 +94,9 @@ def run(nodes, lookups, duration, spread, lookup_spread, db=None, timeout=300, m
         if p.returncode != 0:
             return None, wall, rss, (err.decode().strip().splitlines() or ["failed"])[-1]
         summary = json.loads(out)
+        if summary["hosts"] < nodes:
+            return None, wall, rss, f"only {summary['hosts']} of {nodes} hosts could be created"
+
         # CPU seconds of this child alone: the machine is shared, so wall
         # time alone would charge us for other people's work.
         cpu = ru.ru_utime + ru.ru_stime - run.cpu_before
