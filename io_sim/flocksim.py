@@ -554,6 +554,7 @@ def summarise(sim, cfg, seed, count, wall):
         "lookups": len(qs), "lookups_done": len(done), "lookups_ok": len(ok),
         "success_rate": round(len(ok) / len(qs), 4) if qs else None,
         "hops": pct(hops), "latency_ms": pct(lat),
+        "hops_mean": round(sum(hops) / len(hops), 3) if hops else None,
         "bytes_per_node": {"mean": round(sum(sent) / len(sent)) if sent else 0,
                            **pct(sent)},
         "datagrams": {"sent": st.sent, "delivered": st.delivered,
