@@ -51,6 +51,9 @@ typedef struct fl_sim fl_sim;
 /* Drain rounds after one input (transmit, events, socket answers): a node
  * that keeps asking for sockets forever is stopped, not looped on. */
 #define FL_SIM_DRAIN_ROUNDS_MAX 16u
+/* Lookups scheduled over a run: 4 Mi keeps their heap entries and query
+ * records under ~400 MiB; past it fl_sim_schedule_lookups refuses. */
+#define FL_SIM_LOOKUPS_MAX (4u << 20)
 /* Regions of the latency matrix. */
 #define FL_SIM_REGIONS_MAX 16u
 /* Partition schedules and NAT profiles in one scenario. */

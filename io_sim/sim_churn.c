@@ -130,6 +130,8 @@ int fl_sim_spawn(fl_sim *s, int kind, uint32_t n, uint32_t bootstrap, uint64_t s
 
 int fl_sim_schedule_lookups(fl_sim *s, uint32_t count, uint64_t start_us, uint64_t spread_us) {
   if (s == NULL || start_us < s->now_us) return FL_ERR_INVALID;
+  if (s->lookups_scheduled + count > FL_SIM_LOOKUPS_MAX) return FL_ERR_LIMIT;
+  s->lookups_scheduled += count;
   for (uint32_t i = 0; i < count; i++)
     if (sim_push(s, start_us + spread_us * i / count, SIM_EV_LOOKUP, i, 0, NULL) != 0)
       return FL_ERR_NOMEM;

@@ -165,6 +165,7 @@ struct fl_sim {
   uint32_t nqueries, queries_cap;
   sim_map query_ix;       /* (host, query id) -> index in queries */
   uint64_t metrics_period_us;
+  uint64_t lookups_scheduled;
   int node_mode;
 
   struct sim_rec *rec;

@@ -238,6 +238,10 @@ static void test_bad_arguments_are_refused(void) {
   fl_addr to = fl_addr_ipv4(20, 0, 0, 1, 1);
   FL_CHECK_EQ(fl_sim_raw_send(s, a, &to, (const uint8_t *)"x", 1), FL_ERR_CLOSED);
   FL_CHECK_EQ(fl_sim_set_loss(s, 1000001), FL_ERR_INVALID);
+  /* The workload and host limits refuse before allocating anything. */
+  FL_CHECK_EQ(fl_sim_schedule_lookups(s, FL_SIM_LOOKUPS_MAX + 1u, 0, 0), FL_ERR_LIMIT);
+  FL_CHECK_EQ(fl_sim_spawn(s, FL_SIM_KIND_RAW, FL_SIM_HOSTS_MAX, 0, 0, 0), FL_ERR_LIMIT);
+  FL_CHECK_EQ(fl_sim_next_event(s), FL_TIME_NONE);
   FL_CHECK_EQ(fl_sim_add_partition(s, 5, 5, 1), FL_ERR_INVALID);
   fl_sim_free(s);
 }
