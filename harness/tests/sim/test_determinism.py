@@ -61,3 +61,12 @@ def test_inspect_dumps_a_node(tmp_path):
     r = flocksim_cmd("inspect", db, "--node", "3", "--at", "30")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("at t=30.000000 s\nhost 3 ")
+
+
+def test_nodes_scales_count_and_workload():
+    r = flocksim_cmd("run", SCEN, "--nodes", "30", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["nodes"] == 30
+    assert s["lookups"] == 25  # small.toml: 50 lookups for 60 nodes
+    assert s["lookups_ok"] >= 20
