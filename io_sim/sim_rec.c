@@ -25,7 +25,7 @@ static const char SCHEMA[] =
     "DROP TABLE IF EXISTS io;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE nodes(id INTEGER PRIMARY KEY, kind INTEGER, addr TEXT, public_ip TEXT,"
-    " nat TEXT, region INTEGER, joined_us INTEGER, left_us INTEGER, leave TEXT);"
+    " nat TEXT, nat_id INTEGER, region INTEGER, joined_us INTEGER, left_us INTEGER, leave TEXT);"
     "CREATE TABLE events(t_us INTEGER, node INTEGER, type TEXT, id INTEGER, code INTEGER,"
     " detail TEXT);"
     "CREATE TABLE queries(node INTEGER, id INTEGER, start_us INTEGER, end_us INTEGER,"
@@ -42,7 +42,7 @@ enum { ST_META, ST_NODE, ST_EVENT, ST_QUERY, ST_METRICS, ST_DGRAM, ST_IO, ST_BEG
 
 static const char *const SQL[ST_N] = {
     "INSERT OR REPLACE INTO meta VALUES(?,?)",
-    "INSERT OR REPLACE INTO nodes VALUES(?,?,?,?,?,?,?,?,?)",
+    "INSERT OR REPLACE INTO nodes VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO events VALUES(?,?,?,?,?,?)",
     "INSERT INTO queries VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO metrics VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -151,7 +151,7 @@ static const char *nat_name(const fl_sim *s, int nat, char *buf, size_t cap) {
   if (nat < 0) return "public";
   const fl_sim_nat_config *c = &s->nats[nat].cfg;
   if (c->firewall) return "firewall";
-  snprintf(buf, cap, "nat%d map=%s filter=%s ports=%s%s", nat, B[c->mapping], B[c->filtering],
+  snprintf(buf, cap, "map=%s filter=%s ports=%s%s", B[c->mapping], B[c->filtering],
            P[c->ports], c->hairpin ? " hairpin" : "");
   return buf;
 }
@@ -170,11 +170,12 @@ void sim_rec_host(fl_sim *s, uint32_t id) {
   sqlite3_bind_text(st, 3, addr, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 4, pub, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 5, nat_name(s, h->nat, nat, sizeof nat), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 6, (int)h->region);
-  sqlite3_bind_int64(st, 7, (sqlite3_int64)h->joined_us);
-  if (!h->live && h->node == NULL && h->left_us) {
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)h->left_us);
-    sqlite3_bind_text(st, 9, h->crashed ? "crash" : "graceful", -1, SQLITE_STATIC);
+  if (h->nat >= 0) sqlite3_bind_int(st, 6, h->nat);
+  sqlite3_bind_int(st, 7, (int)h->region);
+  sqlite3_bind_int64(st, 8, (sqlite3_int64)h->joined_us);
+  if (!h->live && h->node == NULL) {
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)h->left_us);
+    sqlite3_bind_text(st, 10, h->crashed ? "crash" : "graceful", -1, SQLITE_STATIC);
   }
   end_row(s, st);
 }
