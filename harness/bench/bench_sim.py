@@ -8,6 +8,8 @@ Prints figures, asserts nothing about speed. Knobs (environment):
                            (20000,50000,100000)
   FLOCK_BENCH_SIM_TIMEOUT  wall seconds allowed per attempt (300)
   FLOCK_BENCH_SIM_MEM_GB   address-space limit per attempt (16)
+  FLOCK_BENCH_JS_LADDER    node counts for the reference's testnet
+                           (500,1000,2000,4000); "" skips it
 Every run is a child process, so its peak RSS is its own.
 """
 import json
@@ -108,6 +110,59 @@ def run(nodes, lookups, duration, spread, lookup_spread, db=None, timeout=300, m
 run.cpu_before = 0.0
 
 
+JS_TESTNET = r"""
+// The reference's own testnet on 127.0.0.1: N nodes (one bootstrapper, the
+// rest persistent), fully bootstrapped, then L FIND_NODE lookups, 16 at a time.
+const DHT = require('dht-rpc')
+const crypto = require('crypto')
+const cfg = JSON.parse(require('fs').readFileSync(0, 'utf8'))
+async function main () {
+  const t0 = Date.now()
+  const boot = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], host: '127.0.0.1' })
+  await boot.ready()
+  const bootstrap = [{ host: '127.0.0.1', port: boot.address().port }]
+  const nodes = [boot]
+  for (let i = 1; i < cfg.nodes; i++) nodes.push(new DHT({ bootstrap, ephemeral: false, host: '127.0.0.1' }))
+  await Promise.all(nodes.map(n => n.fullyBootstrapped()))
+  const t1 = Date.now()
+  let ok = 0, next = 0
+  async function worker () {
+    while (next < cfg.lookups) {
+      const i = next++
+      const q = nodes[1 + (i % (nodes.length - 1))].findNode(crypto.randomBytes(32))
+      await q.finished()
+      if (q.closestReplies.length > 0) ok++
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker))
+  const t2 = Date.now()
+  await Promise.all(nodes.map(n => n.destroy()))
+  console.log(JSON.stringify({ nodes: cfg.nodes, bootstrap_s: (t1 - t0) / 1000, lookups_s: (t2 - t1) / 1000, ok, rss_mb: process.memoryUsage().rss / 2 ** 20 }))
+}
+main().catch(e => { console.error(e); process.exit(1) })
+"""
+
+
+def js_testnet(ladder, timeout):
+    """The reference's own testnet on loopback, as many nodes as it holds.
+    It runs in real time, so it simulates `nodes` node-seconds per wall second."""
+    sys.path.insert(0, str(REPO / "harness"))
+    from flock import interop
+    if not interop.node_available():
+        print("JS testnet: node or harness/interop/node_modules missing (./run build)")
+        return
+    print(f"JS reference testnet (dht-rpc, 127.0.0.1, real time), each bounded to {timeout:.0f} s:")
+    for n in ladder:
+        try:
+            r = interop.run_js_json(JS_TESTNET, {"nodes": n, "lookups": n}, timeout=timeout)
+        except RuntimeError as e:
+            print(f"  {n:6d} nodes: not reached ({str(e).splitlines()[0]})")
+            break
+        print(f"  {n:6d} nodes: bootstrapped in {r['bootstrap_s']:.1f} s, {n} lookups in "
+              f"{r['lookups_s']:.1f} s ({r['ok']} ok, {n / r['lookups_s']:.0f}/s), "
+              f"RSS {r['rss_mb']:.0f} MiB; {n} node-seconds per wall second")
+
+
 def main():
     if not EXE.exists():
         sys.exit(f"{EXE} missing: ./run build")
@@ -156,6 +211,9 @@ def main():
               f"{s['events_per_s']} events/s, peak RSS {rss:.0f} MiB, "
               f"lookups {s['lookups_ok']}/{s['lookups']} ok")
     print(f"largest node count reached: {best or n}")
+    js_ladder = os.environ.get("FLOCK_BENCH_JS_LADDER", "500,1000,2000,4000")
+    if js_ladder:
+        js_testnet([int(x) for x in js_ladder.split(",")], timeout)
 
 
 if __name__ == "__main__":
