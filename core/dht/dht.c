@@ -44,6 +44,31 @@ bool fl_dht_send_raw(fl_dht *d, uint32_t sock, const fl_addr *to, const uint8_t 
   return true;
 }
 
+/* Encode m straight into the transmit queue (no intermediate copy: replies
+ * are the hot path of a busy node). */
+bool fl_dht_send_msg(fl_dht *d, uint32_t sock, const fl_addr *to, const fl_dht_msg *m) {
+  size_t need = fl_dht_msg_size(m);
+  if (need > FL_DGRAM_BYTES_MAX) {
+    d->st.tx_queue_dropped++; /* a value too big for one datagram */
+    return false;
+  }
+  void *meta;
+  uint8_t *b = fl_dht_fifo_push(d->txq, need, &meta);
+  if (!meta) {
+    d->st.tx_queue_dropped++;
+    return false;
+  }
+  int len = fl_dht_msg_encode(m, b, need);
+  assert(len == (int)need);
+  (void)len;
+  fl_dgram *g = meta;
+  g->sock = sock;
+  g->to = *to;
+  g->len = need;
+  d->st.tx_datagrams++;
+  return true;
+}
+
 /* Request.sendReply / _sendReply: id only when persistent and answering from
  * the server socket; closer nodes only when the request had a target. */
 void fl_dht_reply(fl_dht *d, uint32_t sock, const fl_addr *to, uint16_t tid, uint64_t error,
@@ -51,7 +76,6 @@ void fl_dht_reply(fl_dht *d, uint32_t sock, const fl_addr *to, uint16_t tid, uin
                   const uint8_t *target) {
   fl_dht_msg m;
   uint8_t closer[FL_DHT_K * FL_DHT_ADDR_BYTES];
-  uint8_t buf[FL_DGRAM_BYTES_MAX];
   memset(&m, 0, sizeof m);
   m.type = FL_DHT_TYPE_RESPONSE;
   m.tid = tid;
@@ -72,12 +96,7 @@ void fl_dht_reply(fl_dht *d, uint32_t sock, const fl_addr *to, uint16_t tid, uin
   m.has_value = value_flag;
   m.value = value;
   m.value_len = value_len;
-  int len = fl_dht_msg_encode(&m, buf, sizeof buf);
-  if (len < 0) {
-    d->st.tx_queue_dropped++; /* a value too big for one datagram */
-    return;
-  }
-  if (fl_dht_send_raw(d, sock, to, buf, (size_t)len)) d->st.tx_replies++;
+  if (fl_dht_send_msg(d, sock, to, &m)) d->st.tx_replies++;
 }
 
 /* ---- lifecycle --------------------------------------------------------------- */
@@ -607,7 +626,7 @@ static void on_request(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_addr 
     }
   }
   if (from_id) add_from_network(d, now_us, sock == expected_sock(d), from, from_id, &m->to);
-  if (m->internal && m->command < 5) d->st.cmd_rx[m->command]++;
+  if (m->internal && m->command < 5) d->st.cmd_in[m->command]++;
   if (m->internal) on_internal(d, now_us, sock, from, m);
   else on_user(d, now_us, sock, from, from_id, m);
 }

@@ -136,6 +136,7 @@ typedef struct fl_dht_stats_i {
   uint64_t cmd_tx[5], cmd_rx[5];
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
+  uint64_t cmd_in[5];
 } fl_dht_stats_i;
 
 typedef struct fl_dht {
@@ -220,6 +221,7 @@ uint64_t fl_dht_next_deadline(const fl_dht *d);
 
 /* ---- output helpers (dht.c) ----------------------------------------------- */
 fl_event *fl_dht_event(fl_dht *d, uint32_t type, size_t data_len, uint8_t **data);
+bool fl_dht_send_msg(fl_dht *d, uint32_t sock, const fl_addr *to, const fl_dht_msg *m);
 bool fl_dht_send_raw(fl_dht *d, uint32_t sock, const fl_addr *to, const uint8_t *p, size_t len);
 void fl_dht_reply(fl_dht *d, uint32_t sock, const fl_addr *to, uint16_t tid, uint64_t error,
                   const uint8_t *value, size_t value_len, bool value_flag, bool token,

@@ -99,6 +99,7 @@ static void down_hint(fl_dht *d, uint64_t now_us, const qseen *ref, const fl_add
 /* _addPending: returns whether the walk over a closerNodes list goes on. */
 static bool add_pending(fl_dht *d, uint64_t now_us, fl_dht_query *q, const fl_addr *a,
                         const uint8_t *id, int ref) {
+  if (a->port == 0) return false; /* unreachable; the reference would try it and time out */
   int s = seen_find(q, a);
   bool closer = is_closer(q, id);
   if (s >= 0) {
@@ -354,13 +355,21 @@ void fl_dht_query_on_response(fl_dht *d, uint64_t now_us, fl_dht_req *r, const f
   else q->errors++;
   if (m->error == 0 && from_id && is_closer(q, from_id))
     push_closest(q, from, from_id, m, self->depth);
-  for (size_t i = 0; i < m->closer_count; i++) {
+  /* Responders send at most k; reading more would let one reply make us
+   * hash a million addresses (the decoder accepts up to 0x100000). */
+  size_t closer = m->closer_count < FL_DHT_K ? m->closer_count : FL_DHT_K;
+  for (size_t i = 0; i < closer; i++) {
     fl_addr a;
     uint8_t id[32];
     fl_dht_msg_closer_at(m, i, &a);
     fl_dht_node_id(id, &a);
     if (memcmp(id, d->table_id, 32) == 0) continue;
-    if (!add_pending(d, now_us, q, &a, id, (int)r->aux)) break;
+    /* The reference stops at the first entry that is not closer; its own
+     * responders list nodes in table row order, not XOR order, so that can
+     * miss closer entries further down. We read the whole list (at most
+     * k entries): never less thorough, and exact against either kind of
+     * responder (a divergence the issue allows). */
+    add_pending(d, now_us, q, &a, id, (int)r->aux);
   }
   if (!q->from_table && q->successes + q->errors >= q->concurrency) q->slowdown = false;
   if (m->error == 0) {

@@ -20,7 +20,8 @@
 
 _Static_assert(offsetof(fl_node_stats, wakeups) == offsetof(fl_dht_stats_i, wakeups),
                "fl_node_stats starts with fl_dht_stats_i's fields");
-_Static_assert(sizeof(fl_dht_stats_i) == offsetof(fl_node_stats, tx_queue_len),
+_Static_assert(sizeof(fl_dht_stats_i) == offsetof(fl_node_stats, tx_queue_len) &&
+                   offsetof(fl_node_stats, cmd_in) == offsetof(fl_dht_stats_i, cmd_in),
                "and nothing in between");
 _Static_assert(FL_NODE_TX_BYTES_MAX >= 8 * FL_DGRAM_BYTES_MAX, "room for a burst of replies");
 

@@ -170,7 +170,6 @@ int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *v
   fl_dht_user_req *u = fl_dht_user_take(&n->dht, handle);
   if (!u) return FL_ERR_NOT_FOUND;
   fl_dht_msg m;
-  uint8_t buf[FL_DGRAM_BYTES_MAX];
   memset(&m, 0, sizeof m);
   m.type = FL_DHT_TYPE_REQUEST;
   m.tid = u->tid;
@@ -184,9 +183,7 @@ int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *v
   m.has_value = value != NULL;
   m.value = value;
   m.value_len = len;
-  int w = fl_dht_msg_encode(&m, buf, sizeof buf);
-  if (w < 0) return misuse(n);
-  fl_dht_send_raw(&n->dht, u->sock, to, buf, (size_t)w);
+  fl_dht_send_msg(&n->dht, u->sock, to, &m);
   return 0;
 }
 

@@ -14,7 +14,6 @@ reference JavaScript packages, on the parts that exist today.
 Prints a short report and exits 1 if any cross-check disagrees.
 Environment: FLOCK_BUILD (build dir, default <repo>/build).
 """
-import ctypes
 import os
 import sys
 from pathlib import Path
@@ -80,71 +79,34 @@ process.stdout.write(JSON.stringify(out))
 """
 
 
-class _EncState(ctypes.Structure):
-    _fields_ = [("buf", ctypes.c_void_p), ("start", ctypes.c_size_t), ("end", ctypes.c_size_t)]
-
-
-class _Addr(ctypes.Structure):
-    _fields_ = [("family", ctypes.c_uint8), ("ip", ctypes.c_uint8 * 16), ("port", ctypes.c_uint16)]
-
-
-def _enc_functions():
-    """The enc layer's codecs, or None when this build has no enc layer yet."""
-    names = ("fl_dec_state_init", "fl_enc_state_init", "fl_enc_uint8_decode", "fl_enc_uint_decode",
-             "fl_enc_uint16_decode", "fl_enc_ipv4_address_decode", "fl_enc_fixed_decode_copy",
-             "fl_enc_uint8_encode", "fl_enc_uint_encode", "fl_enc_uint16_encode",
-             "fl_enc_ipv4_address_encode", "fl_enc_fixed_encode")
-    try:
-        return {n: getattr(lib, n) for n in names}
-    except AttributeError:
-        return None
-
-
-def enc_roundtrip(f, pkt):
+def enc_roundtrip(pkt):
     """Decode a dht-rpc PING request/response with libflock's enc layer, then
     re-encode the fields; returns (fields, re-encoded bytes)."""
-    P = ctypes.POINTER(_EncState)
-    for n, types in {"fl_dec_state_init": [P, ctypes.c_char_p, ctypes.c_size_t],
-                     "fl_enc_state_init": [P, ctypes.c_void_p, ctypes.c_size_t]}.items():
-        f[n].argtypes, f[n].restype = types, None
-    st = _EncState()
-    f["fl_dec_state_init"](ctypes.byref(st), pkt, len(pkt))
-    u8, u64, u16, addr = ctypes.c_uint8(), ctypes.c_uint64(), ctypes.c_uint16(), _Addr()
-    ident = ctypes.create_string_buffer(32)
+    from flock import enc
 
-    def ok(rc, what):
-        if rc != 0:
-            raise FlockError(rc, what)
+    pos = 0
 
-    ok(f["fl_enc_uint8_decode"](ctypes.byref(st), ctypes.byref(u8)), "type")
-    ok(f["fl_enc_uint_decode"](ctypes.byref(st), ctypes.byref(u64)), "flags")
-    ptype, flags = u8.value, u64.value
-    ok(f["fl_enc_uint16_decode"](ctypes.byref(st), ctypes.byref(u16)), "tid")
-    ok(f["fl_enc_ipv4_address_decode"](ctypes.byref(st), ctypes.byref(addr)), "to")
-    if flags & 1:
-        ok(f["fl_enc_fixed_decode_copy"](ctypes.byref(st), ident, ctypes.c_size_t(32)), "id")
-    command = None
-    if ptype == 0x03:
-        ok(f["fl_enc_uint_decode"](ctypes.byref(st), ctypes.byref(u64)), "command")
-        command = u64.value
-    fields = {"type": ptype, "flags": flags, "tid": u16.value,
-              "to": f"{'.'.join(map(str, addr.ip[:4]))}:{addr.port}",
-              "id": ident.raw.hex() if flags & 1 else None, "command": command}
-    if st.start != len(pkt):
-        raise FlockError(-2, f"{len(pkt) - st.start} bytes left over")
-    # Re-encode the same fields.
-    buf = ctypes.create_string_buffer(len(pkt) + 16)
-    out = _EncState()
-    f["fl_enc_state_init"](ctypes.byref(out), buf, len(pkt))
-    ok(f["fl_enc_uint8_encode"](ctypes.byref(out), ctypes.c_uint8(ptype)), "type")
-    ok(f["fl_enc_uint_encode"](ctypes.byref(out), ctypes.c_uint64(flags)), "flags")
-    ok(f["fl_enc_uint16_encode"](ctypes.byref(out), ctypes.c_uint16(fields["tid"])), "tid")
-    ok(f["fl_enc_ipv4_address_encode"](ctypes.byref(out), ctypes.byref(addr)), "to")
-    if flags & 1:
-        ok(f["fl_enc_fixed_encode"](ctypes.byref(out), ident, ctypes.c_size_t(32)), "id")
-    if command is not None:
-        ok(f["fl_enc_uint_encode"](ctypes.byref(out), ctypes.c_uint64(command)), "command")
-    return fields, buf.raw[:out.start]
+    def take(decode, *args):
+        nonlocal pos
+        value, used = decode(pkt, *args, offset=pos)
+        pos += used
+        return value
+
+    ptype = take(enc.decode_uint8)
+    flags = take(enc.decode_uint)
+    tid = take(enc.decode_uint16)
+    to = take(enc.decode_ipv4_address)
+    ident = take(enc.decode_fixed, 32) if flags & 1 else None
+    command = take(enc.decode_uint) if ptype == 0x03 else None
+    if pos != len(pkt):
+        raise FlockError(-2, f"{len(pkt) - pos} bytes left over")
+    fields = {"type": ptype, "flags": flags, "tid": tid, "to": f"{to.host}:{to.port}",
+              "id": ident.hex() if ident is not None else None, "command": command}
+    again = (enc.encode_uint8(ptype) + enc.encode_uint(flags) + enc.encode_uint16(tid)
+             + enc.encode_ipv4_address(to.host, to.port)
+             + (enc.encode_fixed(ident) if ident is not None else b"")
+             + (enc.encode_uint(command) if command is not None else b""))
+    return fields, again
 
 
 # ---- the demo -------------------------------------------------------------------
@@ -226,21 +188,16 @@ def main():
               f"request id = BLAKE2b-256(ipv4Address 127.0.0.1:20002) = {short(PING_REQ[10:42])}")
     rep.check(fc.hash(B_ADDR).hex() == PING_RES[10:42].hex(),
               f"response id = BLAKE2b-256(ipv4Address 127.0.0.1:20001) = {short(PING_RES[10:42])}")
-    enc = _enc_functions()
-    if enc is None:
-        rep.skip("decode/re-encode with the enc layer", "this libflock has no fl_enc_* yet "
-                 "(the enc branch has not landed on main)")
-    else:
-        js_fields = interop.run_js_json(JS_DECODE_PING, [PING_REQ.hex(), PING_RES.hex()])
-        for name, pkt, js in (("request", PING_REQ, js_fields[0]), ("response", PING_RES, js_fields[1])):
-            try:
-                fields, again = enc_roundtrip(enc, pkt)
-            except FlockError as e:
-                rep.check(False, f"PING {name}: libflock enc refused it", str(e))
-                continue
-            rep.check(fields == js, f"PING {name} decoded by libflock enc == compact-encoding: "
-                      f"tid {fields['tid']}, to {fields['to']}, command {fields['command']}")
-            rep.check(again == pkt, f"PING {name} re-encoded by libflock enc, {len(pkt)} bytes identical")
+    js_fields = interop.run_js_json(JS_DECODE_PING, [PING_REQ.hex(), PING_RES.hex()])
+    for name, pkt, js in (("request", PING_REQ, js_fields[0]), ("response", PING_RES, js_fields[1])):
+        try:
+            fields, again = enc_roundtrip(pkt)
+        except FlockError as e:
+            rep.check(False, f"PING {name}: libflock enc refused it", str(e))
+            continue
+        rep.check(fields == js, f"PING {name} decoded by libflock enc == compact-encoding: "
+                  f"tid {fields['tid']}, to {fields['to']}, command {fields['command']}")
+        rep.check(again == pkt, f"PING {name} re-encoded by libflock enc, {len(pkt)} bytes identical")
 
     print(f"\nsummary: {rep.passed} cross-checks matched, {rep.failed} differed"
           + (f", {len(rep.skipped)} skipped" if rep.skipped else ""))

@@ -11,11 +11,22 @@
  *
  * Decoding never reads at or past s->end. On any error the state is left
  * unchanged and the outputs are zeroed, so a failed decode changes nothing.
- * Encoders refuse (FL_ERR_BUFFER) to write past s->end, leaving s unchanged.
+ * Encoders refuse (FL_ERR_BUFFER) to write past s->end, leaving s unchanged
+ * and writing nothing. Preencode totals saturate at SIZE_MAX instead of
+ * wrapping.
+ *
+ * Error codes, the same for every codec below:
+ *   FL_ERR_DECODE   decode: input truncated (a varint marker without its
+ *                   bytes, a length or count past the end), an array count
+ *                   over its limit, or (strict flags) an unknown bit;
+ *   FL_ERR_BUFFER   encode: fewer than the needed bytes between start and end;
+ *   FL_ERR_RANGE    encode: a value the format cannot carry (uint24 above
+ *                   2^24-1, an array count above FL_ENC_ARRAY_MAX);
+ *   FL_ERR_INVALID  misuse: a NULL state or output, start > end, an encode
+ *                   state without a buffer, an address of the wrong family.
  *
  * Where C is wider than the reference: uint and uint64 carry all 64 bits
- * (the reference refuses values above 2^53-1 when encoding and loses precision
- * decoding them); decoders here accept every value the format can carry.
+ * (the reference refuses values above 2^53-1, encoding and decoding); decoders here accept every value the format can carry.
  * Where the reference is lenient, C accepts the same bytes: a bool is true
  * only for byte 1 and false for any other byte; a string's bytes are returned
  * as they are, without UTF-8 validation (use fl_enc_utf8_valid to check).
@@ -44,8 +55,11 @@ typedef struct fl_dec_state {
 
 /* The largest array length the reference decodes (its "Array is too big"). */
 #define FL_ENC_ARRAY_MAX 0x100000u
+/* The same, for bindings that cannot see macros. */
+FL_API size_t fl_enc_array_max(void);
 
-/* Initialise states. For decoding, the whole of (buf, len). */
+/* Initialise states over (buf, cap) / (buf, len), start 0. A NULL buf gives
+ * an empty state: for encoding, the one preencode counts into. */
 FL_API void fl_enc_state_init(fl_enc_state *s, uint8_t *buf, size_t cap);
 FL_API void fl_dec_state_init(fl_dec_state *s, const uint8_t *buf, size_t len);
 
@@ -91,7 +105,8 @@ FL_API FL_MUST_CHECK int fl_enc_buffer_encode(fl_enc_state *s, const uint8_t *p,
 FL_API FL_MUST_CHECK int fl_enc_buffer_decode(fl_dec_state *s, const uint8_t **p, size_t *len);
 
 /* Length-prefixed string (UTF-8 in the reference). Bytes are passed and
- * returned unvalidated; see the header comment. */
+ * returned unvalidated; see the header comment. Decode lends a pointer into
+ * the input, not NUL-terminated; a zero length yields (NULL, 0). */
 FL_API void fl_enc_string_preencode(fl_enc_state *s, size_t len);
 FL_API FL_MUST_CHECK int fl_enc_string_encode(fl_enc_state *s, const char *p, size_t len);
 FL_API FL_MUST_CHECK int fl_enc_string_decode(fl_dec_state *s, const char **p, size_t *len);

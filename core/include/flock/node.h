@@ -265,9 +265,13 @@ typedef struct fl_node_stats {
   uint64_t table_size, table_hw, table_dropped, table_added, table_removed;
   uint64_t delayed_active, delayed_hw, delayed_dropped;
   uint64_t user_active, user_hw, user_dropped, user_expired;
-  uint64_t cmd_tx[5], cmd_rx[5];   /* PING, PING_NAT, FIND_NODE, DOWN_HINT, DELAYED_PING */
+  /* Per internal command (PING, PING_NAT, FIND_NODE, DOWN_HINT, DELAYED_PING),
+   * as dht-rpc's stats.commands: tx = requests we sent, rx = responses to
+   * them; cmd_in (below) = requests we received. */
+  uint64_t cmd_tx[5], cmd_rx[5];
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
+  uint64_t cmd_in[5];
   uint64_t tx_queue_len, tx_queue_hw, event_queue_len, event_queue_hw;
   uint64_t api_misuse;
 } fl_node_stats;

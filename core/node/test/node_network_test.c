@@ -224,6 +224,22 @@ static void test_network_adaptive_node_turns_persistent_after_20_minutes(void) {
     for (size_t k = 0; k < n; k++) knowers += memcmp(ids[k], want, 32) == 0;
   }
   FL_CHECK(knowers >= 1);
+  /* It sleeps for 30 s (no timers run): on waking it turns ephemeral again,
+   * and after another 720 stable ticks (~60 min) persistent once more. */
+  s.nodes[a].dead = true;
+  FL_CHECK(sn_run_until(&s, s.now_us + 30 * SEC, 5000000));
+  s.nodes[a].dead = false;
+  uint64_t woke = s.now_us;
+  FL_CHECK(sn_run_until(&s, woke + 1 * SEC, 5000000));
+  FL_CHECK(sn_find_event(&s, a, FL_EVENT_DHT_WAKEUP, 0) != NULL);
+  FL_CHECK(sn_find_event(&s, a, FL_EVENT_DHT_EPHEMERAL, 0) != NULL);
+  FL_CHECK(!(fl_node_state(s.nodes[a].n) & FL_NODE_S_PERSISTENT));
+  FL_CHECK_EQ(fl_node_id(s.nodes[a].n, id), 0);
+  FL_CHECK_MEM(id, want, 32); /* the id is kept, only not sent */
+  FL_CHECK(sn_run_until(&s, woke + 55 * 60 * SEC, 200000000));
+  FL_CHECK(!(fl_node_state(s.nodes[a].n) & FL_NODE_S_PERSISTENT));
+  FL_CHECK(sn_run_until(&s, woke + 62 * 60 * SEC, 200000000));
+  FL_CHECK(fl_node_state(s.nodes[a].n) & FL_NODE_S_PERSISTENT);
   sn_free(&s);
 }
 
