@@ -70,3 +70,15 @@ def test_nodes_scales_count_and_workload():
     assert s["nodes"] == 30
     assert s["lookups"] == 25  # small.toml: 50 lookups for 60 nodes
     assert s["lookups_ok"] >= 20
+
+
+def test_plot_writes_three_pngs(tmp_path):
+    db = tmp_path / "run.sqlite"
+    fingerprint("--seed", "5", "--db", db)
+    r = flocksim_cmd("plot", db, "--out", tmp_path / "plots")
+    assert r.returncode == 0, r.stderr
+    files = [tmp_path / "plots" / n for n in ("latency_cdf.png", "hops_hist.png",
+                                              "live_and_table_fill.png")]
+    assert r.stdout.split() == [str(f) for f in files]
+    for f in files:
+        assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
