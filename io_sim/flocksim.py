@@ -648,6 +648,9 @@ def cmd_inspect(a):
     meta, sim, _ = _rerun(a.db, until_s=a.at)
     try:
         print(f"at t={sim.now() / US:.6f} s")
+        if not 0 <= a.node < sim.stats().hosts:
+            raise SimError(f"node {a.node} has not joined by t={a.at} s "
+                           f"({sim.stats().hosts} nodes so far)")
         print(sim.dump(a.node), end="")
     finally:
         sim.close()
