@@ -81,7 +81,8 @@ class Stats(ctypes.Structure):
         "sent_bytes", "delivered", "delivered_bytes")] + [("dropped", u64 * len(DROP_REASONS))] + [
         (n, u64) for n in ("hosts", "hosts_live", "nats", "nat_mappings", "nat_mappings_high",
                            "joins", "leaves", "crashes", "addr_changes", "queries_started",
-                           "queries_done", "queries_ok", "node_errors", "drain_overruns")]
+                           "queries_done", "queries_ok", "node_errors", "drain_overruns",
+                           "node_queue_drops")]
 
 
 class SimError(Exception):
@@ -562,6 +563,7 @@ def summarise(sim, cfg, seed, count, wall):
                                   if st.dropped[i]}},
         "heap_high": st.heap_high, "inflight_high": st.inflight_high,
         "nat_mappings_high": st.nat_mappings_high, "node_errors": st.node_errors,
+        "node_queue_drops": st.node_queue_drops,
         "fingerprint": sim.fingerprint(),
     }
 
@@ -585,6 +587,9 @@ def print_summary(s, out=sys.stdout):
         ("datagrams", f"{s['datagrams']['sent']} sent, {s['datagrams']['delivered']} delivered, "
                       "dropped: " + (", ".join(f"{k} {v}" for k, v in s["datagrams"]["dropped"].items())
                                      or "none")),
+        ("limits", f"node queue-limit drops {s['node_queue_drops']}, node call errors "
+                   f"{s['node_errors']}, heap high {s['heap_high']}, in flight high "
+                   f"{s['inflight_high']}, NAT mappings high {s['nat_mappings_high']}"),
     ]
     for k, v in rows:
         print(f"{k:<12} {v}", file=out)

@@ -112,6 +112,7 @@ typedef struct fl_sim_stats {
   uint64_t queries_started, queries_done, queries_ok;
   uint64_t node_errors;       /* negative returns from a node's calls */
   uint64_t drain_overruns;    /* FL_SIM_DRAIN_ROUNDS_MAX hit */
+  uint64_t node_queue_drops;  /* live nodes' own queue-limit drops, at the last metrics sample */
 } fl_sim_stats;
 
 /* ---- Life cycle and the loop ---------------------------------------------- */
@@ -230,8 +231,9 @@ typedef struct fl_sim_node_ops {
   /* Optional (NULL = not supported). */
   int (*close)(void *node, uint64_t now_us);
   int (*lookup)(void *node, uint64_t now_us, const uint8_t target[32], uint64_t *query_id);
-  /* Routing-table fill (entries) and memory in use, for metrics. */
-  void (*metrics)(const void *node, uint64_t *table_fill, uint64_t *mem_bytes);
+  /* Routing-table fill (entries), memory in use, and datagrams, events or
+   * requests the node dropped at its own queue limits, for metrics. */
+  void (*metrics)(const void *node, uint64_t *table_fill, uint64_t *mem_bytes, uint64_t *drops);
   int (*dump)(const void *node, char *out, size_t cap);
   /* 1 = the event ends a query (id, ok, hops set). */
   int (*query_done)(const fl_event *ev, uint64_t *id, int *ok, uint32_t *hops);

@@ -268,17 +268,19 @@ int fl_sim_query_get(const fl_sim *s, uint32_t i, uint32_t *host, uint64_t *star
 }
 
 void sim_metrics(fl_sim *s) {
-  uint64_t fill = 0, mem = 0;
+  uint64_t fill = 0, mem = 0, drops = 0;
   for (uint32_t i = 0; i < s->st.hosts_live; i++) {
     const sim_host *h = &s->hosts[s->live[i]];
     const fl_sim_node_ops *ops = s->ops[h->kind];
     if (ops->metrics) {
-      uint64_t f = 0, m = 0;
-      ops->metrics(h->node, &f, &m);
+      uint64_t f = 0, m = 0, d = 0;
+      ops->metrics(h->node, &f, &m, &d);
       fill += f;
       mem += m;
+      drops += d;
     }
   }
+  s->st.node_queue_drops = drops;
   sim_rec_metrics(s, s->st.hosts_live, fill, mem);
 }
 
