@@ -200,7 +200,7 @@ int sim_nat_init(sim_nat *n, const fl_sim_nat_config *cfg);
 void sim_nat_deinit(sim_nat *n);
 /* Outbound: translate the source port; returns the external port or a
  * negative drop reason (-1 - FL_SIM_DROP_*). */
-int sim_nat_out(fl_sim *s, uint32_t nat, uint32_t int_ip, uint16_t int_port,
+int sim_nat_out(fl_sim *s, uint32_t nat, uint32_t host, uint32_t int_ip, uint16_t int_port,
                 uint32_t rem_ip, uint16_t rem_port);
 /* Inbound to ext_port from rem: sets the internal endpoint, or returns a
  * negative drop reason. */

@@ -133,7 +133,7 @@ static int slot_alloc(fl_sim *s, sim_nat *n, uint32_t *out) {
   return 0;
 }
 
-static int mapping_new(fl_sim *s, uint32_t nat, uint32_t int_ip, uint16_t int_port,
+static int mapping_new(fl_sim *s, uint32_t nat, uint32_t host, uint32_t int_ip, uint16_t int_port,
                        uint32_t rem_ip, uint16_t rem_port, uint32_t *idx) {
   sim_nat *n = &s->nats[nat];
   uint32_t i;
@@ -157,13 +157,13 @@ static int mapping_new(fl_sim *s, uint32_t nat, uint32_t int_ip, uint16_t int_po
   char detail[64];
   fl_addr ext = sim_addr(n->pub_ip, port);
   fl_addr_format(&ext, detail, sizeof detail);
-  sim_rec_event(s, "nat_mapping", nat, port, int_port, detail);
+  sim_rec_event(s, "nat_mapping", host, port, int_port, detail);
   *idx = i;
   return 0;
 }
 
-int sim_nat_out(fl_sim *s, uint32_t nat, uint32_t int_ip, uint16_t int_port, uint32_t rem_ip,
-                uint16_t rem_port) {
+int sim_nat_out(fl_sim *s, uint32_t nat, uint32_t host, uint32_t int_ip, uint16_t int_port,
+                uint32_t rem_ip, uint16_t rem_port) {
   sim_nat *n = &s->nats[nat];
   uint64_t *v = sim_map_get(&n->by_out, (uint64_t)int_ip << 16 | int_port,
                             out_remote_key(n, rem_ip, rem_port));
@@ -172,7 +172,7 @@ int sim_nat_out(fl_sim *s, uint32_t nat, uint32_t int_ip, uint16_t int_port, uin
     i = (uint32_t)*v;
   } else {
     if (v != NULL) mapping_remove(s, n, (uint32_t)*v);
-    int rc = mapping_new(s, nat, int_ip, int_port, rem_ip, rem_port, &i);
+    int rc = mapping_new(s, nat, host, int_ip, int_port, rem_ip, rem_port, &i);
     if (rc < 0) {
       n->full_drops++;
       return rc;

@@ -127,7 +127,7 @@ void sim_net_send(fl_sim *s, uint32_t id, uint32_t sock, const fl_addr *to, cons
   if (h->nat >= 0) {
     sim_nat *n = &s->nats[h->nat];
     src_pub = n->pub_ip;
-    int ext = sim_nat_out(s, (uint32_t)h->nat, h->ip, h->port[sock], dst_ip, to->port);
+    int ext = sim_nat_out(s, (uint32_t)h->nat, id, h->ip, h->port[sock], dst_ip, to->port);
     if (ext < 0) {
       sim_packet tmp = {.from = from, .to = *to, .src_host = id, .len = (uint32_t)len};
       sim_drop(s, -1 - ext, &tmp, id);
