@@ -141,6 +141,7 @@ def lib():
         "fl_sim_host_dump": (ctypes.c_int, P, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t),
         "fl_sim_set_inflight_max": (ctypes.c_int, P, u64),
         "fl_sim_trace_verify": (i64, ctypes.c_char_p, ctypes.c_int),
+        "fl_sim_check": (ctypes.c_int, P),
         "fl_version": (ctypes.c_char_p,),
     }
     for name, (res, *args) in sigs.items():
@@ -522,6 +523,7 @@ def execute(scenario_path, text, cfg, seed, nodes, db=None, verbosity=0, until_s
                              f"  live={st.hosts_live:6d}  ETA {eta:5.1f}s ")
             sys.stderr.flush()
     wall = time.monotonic() - t0
+    sim.check()  # the engine's invariants, once per run (raises SimError)
     if progress:
         sys.stderr.write("\n")
     summary = summarise(sim, cfg, seed, count, wall)

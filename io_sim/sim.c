@@ -262,6 +262,54 @@ int64_t fl_sim_run_until(fl_sim *s, uint64_t until_us, uint64_t max_events) {
   return n;
 }
 
+/* ---- invariants ---------------------------------------------------------------- */
+
+static int check_heap(const fl_sim *s) {
+  uint64_t delivers = 0;
+  for (size_t i = 0; i < s->heap.len; i++) {
+    const sim_ev *e = &s->heap.v[i];
+    if (e->t < s->now_us) return 0;
+    if (e->type == SIM_EV_DELIVER) delivers++;
+    if (i > 0) {
+      const sim_ev *p = &s->heap.v[(i - 1) / 2];
+      if (p->t > e->t || (p->t == e->t && p->seq > e->seq)) return 0;
+    }
+  }
+  return delivers == s->st.inflight;
+}
+
+static int check_hosts(const fl_sim *s) {
+  uint64_t live = 0;
+  for (uint32_t i = 0; i < s->nhosts; i++) {
+    const sim_host *h = &s->hosts[i];
+    if (h->live != (h->node != NULL)) return 0;
+    if (!h->live) continue;
+    live++;
+    if (h->live_pos >= s->st.hosts_live || s->live[h->live_pos] != i) return 0;
+    if (h->nat >= (int32_t)s->nnats) return 0;
+  }
+  return live == s->st.hosts_live;
+}
+
+static int check_nats(const fl_sim *s) {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < s->nnats; i++) {
+    const sim_nat *n = &s->nats[i];
+    uint32_t used = 0;
+    for (uint32_t k = 0; k < n->maps_cap; k++) used += n->maps[k].used;
+    if (used != n->maps_len || n->by_ext.len != used || n->by_out.len != used) return 0;
+    if (used + n->nfree != n->maps_cap || used > FL_SIM_NAT_MAPPINGS_MAX) return 0;
+    total += used;
+  }
+  return total == s->st.nat_mappings;
+}
+
+int fl_sim_check(const fl_sim *s) {
+  if (s == NULL) return FL_ERR_INVALID;
+  if (!check_heap(s) || !check_hosts(s) || !check_nats(s)) return FL_ERR_STATE;
+  return 0;
+}
+
 /* ---- hosts ---------------------------------------------------------------------- */
 
 static int hosts_reserve(fl_sim *s) {

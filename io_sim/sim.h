@@ -133,6 +133,10 @@ FL_API void fl_sim_get_stats(const fl_sim *s, fl_sim_stats *out);
 /* The 32-byte fingerprint of the events so far (the stream continues). */
 FL_API void fl_sim_fingerprint(const fl_sim *s, uint8_t out[32]);
 
+/* Walk the engine's invariants (heap order, live list, NAT tables and
+ * counters, in-flight count). 0, or FL_ERR_STATE naming nothing: a bug. */
+FL_API FL_MUST_CHECK int fl_sim_check(const fl_sim *s);
+
 /* ---- Network model --------------------------------------------------------- */
 
 /* Latency one way. CONSTANT: a; UNIFORM: uniform in [a, b]. */

@@ -51,6 +51,7 @@ static void test_dht_network_answers_lookups_deterministically(void) {
     FL_CHECK(fl_sim_host_dump(s, 5, dump, sizeof dump) > 0);
     FL_CHECK(strstr(dump, "routing table:") != NULL);
     fl_sim_fingerprint(s, fp[round]);
+    FL_CHECK_EQ(fl_sim_check(s), 0);
     fl_sim_free(s);
   }
   FL_CHECK_MEM(fp[0], fp[1], 32);
@@ -69,6 +70,7 @@ static void test_churn_joins_leaves_and_moves_hosts(void) {
   FL_CHECK(st.addr_changes > 0);
   FL_CHECK_EQ(st.hosts_live + st.leaves, st.hosts);
   FL_CHECK_EQ(st.queries_started, 20);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 

@@ -82,6 +82,7 @@ static void test_latency_constant_and_matrix(void) {
   FL_CHECK_EQ(fl_sim_raw_send(s, b, &aa, (const uint8_t *)"y", 1), 0);
   FL_CHECK_EQ(fl_sim_next_event(s), 100000);
   FL_CHECK_EQ(fl_sim_set_latency(s, FL_SIM_LAT_UNIFORM, 10, 5), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -106,6 +107,7 @@ static void test_jitter_stays_in_bounds_and_loss_rate(void) {
   /* 25% of 200: 50 expected; 6 sigma is about 37. */
   FL_CHECK(st.dropped[FL_SIM_DROP_LOSS] > 13 && st.dropped[FL_SIM_DROP_LOSS] < 87);
   FL_CHECK_EQ(inbox(s, b), (int)st.delivered);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -129,6 +131,7 @@ static void test_bandwidth_queue(void) {
     FL_CHECK_EQ(fl_sim_run_until(s, fl_sim_next_event(s), 0), 1);
   }
   FL_CHECK_EQ(inbox(s, b), 4);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -157,6 +160,7 @@ static void test_partition_starts_and_heals(void) {
   FL_CHECK_EQ(phase_drops[0], 0);
   FL_CHECK(phase_drops[1] > 100 && phase_drops[1] < 300); /* 2 k (20 - k) of 380 */
   FL_CHECK_EQ(phase_drops[2], 0);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -177,6 +181,7 @@ static void test_inflight_and_inbox_limits(void) {
   fl_sim_get_stats(s, &st);
   FL_CHECK_EQ(st.dropped[FL_SIM_DROP_INBOX], 300 - FL_SIM_RAW_INBOX_MAX);
   FL_CHECK_EQ(inbox(s, b), FL_SIM_RAW_INBOX_MAX);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -211,6 +216,7 @@ static void busy_run(uint64_t seed, uint8_t fp[32]) {
   }
   (void)fl_sim_run_until(s, FL_TIME_NONE, 0);
   fl_sim_fingerprint(s, fp);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -243,6 +249,7 @@ static void test_bad_arguments_are_refused(void) {
   FL_CHECK_EQ(fl_sim_spawn(s, FL_SIM_KIND_RAW, FL_SIM_HOSTS_MAX, 0, 0, 0), FL_ERR_LIMIT);
   FL_CHECK_EQ(fl_sim_next_event(s), FL_TIME_NONE);
   FL_CHECK_EQ(fl_sim_add_partition(s, 5, 5, 1), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 

@@ -129,6 +129,7 @@ static void test_unsolicited_table(void) {
     FL_CHECK_EQ(send_str(s, srv, &mapped, "reply"), 0);
     run_for(s, 2 * LAT_US);
     FL_CHECK_EQ(recv_one(s, a, &from), 1);
+    FL_CHECK_EQ(fl_sim_check(s), 0);
     fl_sim_free(s);
   }
 }
@@ -165,6 +166,7 @@ static void test_unsolicited_same_ip_other_port(void) {
     int got = recv_one(s, a, &from);
     if (got != EXPECT_A2[i]) fprintf(stderr, "  (a2) %s: got %d want %d\n", NAME[i], got, EXPECT_A2[i]);
     FL_CHECK_EQ(got, EXPECT_A2[i]);
+    FL_CHECK_EQ(fl_sim_check(s), 0);
     fl_sim_free(s);
   }
 }
@@ -182,6 +184,7 @@ static int exchange(int i, int j, int ports, int *err) {
   if (send_str(s, a, &bm, "a->b") != 0 || send_str(s, b, &am, "b->a") != 0) return 0;
   run_for(s, 3 * LAT_US);
   int a_got = recv_one(s, a, &from), b_got = recv_one(s, b, &from);
+  if (fl_sim_check(s) != 0) return -1;
   fl_sim_free(s);
   *err = 0;
   return a_got && b_got;
@@ -239,6 +242,7 @@ static void test_hairpinning(void) {
     fl_sim_get_stats(s, &st);
     FL_CHECK_EQ(st.dropped[FL_SIM_DROP_HAIRPIN] - before, on ? 0 : 1);
     if (on) FL_CHECK(fl_addr_equal(&from, &m1));
+    FL_CHECK_EQ(fl_sim_check(s), 0);
     fl_sim_free(s);
   }
 }
@@ -271,6 +275,7 @@ static void test_mapping_expiry_and_refresh(void) {
     run_for(s, 2 * LAT_US);
     FL_CHECK_EQ(recv_one(s, a, &from), inbound_refresh);
     FL_CHECK_EQ(fl_sim_nat_mappings(s, nat), inbound_refresh);
+    FL_CHECK_EQ(fl_sim_check(s), 0);
     fl_sim_free(s);
   }
   /* Outbound refreshes: a send at 100 s keeps it open until 220 s. */
@@ -296,6 +301,7 @@ static void test_mapping_expiry_and_refresh(void) {
   FL_CHECK_EQ(send_str(s, srv, &m, "at 221 s"), 0);
   run_for(s, 2 * LAT_US);
   FL_CHECK_EQ(recv_one(s, a, &from), 0);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -326,6 +332,7 @@ static void test_firewall(void) {
   FL_CHECK_EQ(recv_one(s, a, &from), 1);
   FL_CHECK(fl_addr_equal(&from, &sa));
   FL_CHECK_EQ(recv_one(s, a, &from), 0);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 
@@ -350,6 +357,7 @@ static void test_mapping_table_limit(void) {
   FL_CHECK_EQ(fl_sim_nat_mappings(s, nat), (int)max);
   FL_CHECK_EQ(st.dropped[FL_SIM_DROP_NAT_FULL], 1);
   FL_CHECK_EQ(st.nat_mappings_high, max);
+  FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
 

@@ -70,6 +70,7 @@ static int scenario(int level, const char *db, uint8_t fp[32]) {
   if (fl_sim_set_metrics_period(s, 100000) != 0) return -1;
   (void)fl_sim_run_until(s, fl_sim_now(s) + 1000000, 0);
   fl_sim_fingerprint(s, fp);
+  if (fl_sim_check(s) != 0) return -1;
   fl_sim_free(s);
   return 0;
 }
