@@ -146,6 +146,8 @@ int fl_dht_init(fl_dht *d, const fl_node_config *cfg, fl_dht_fifo *txq, fl_dht_f
   d->stable_ticks = d->adaptive ? (int32_t)FL_DHT_STABLE_TICKS : 0;
   d->last_now_us = now_us;
   d->next_tick_us = d->next_drain_us = FL_TIME_NONE;
+  d->h.online = true;
+  d->h.head = 3;
   if (cfg->public_addr.family == FL_ADDR_IPV4)
     fl_dht_nat_add(&d->nat, cfg->public_addr.ip, cfg->public_addr.port);
   return 0;
@@ -329,7 +331,7 @@ static void reping_done(fl_dht *d, uint64_t now_us, const fl_dht_req *r, bool ke
 }
 
 /* _check: liveness check of a table node. */
-void fl_dht_check(fl_dht *d, uint64_t now_us, uint32_t idx) {
+void fl_dht_liveness_check(fl_dht *d, uint64_t now_us, uint32_t idx) {
   fl_dht_peer *p = &d->peers[idx];
   p->pinged = d->tick;
   uint32_t r = fl_dht_request(d, now_us, FL_DHT_RK_CHECK, &p->addr, NULL, NULL, true,
@@ -491,7 +493,7 @@ static void on_down_hint(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_add
     uint32_t i = fl_dht_table_get(d, id);
     if (i != FL_DHT_NO_IDX && (d->peers[i].pinged < d->tick || d->peers[i].down_hints == 0)) {
       d->peers[i].down_hints++;
-      fl_dht_check(d, now_us, i);
+      fl_dht_liveness_check(d, now_us, i);
     }
   }
   fl_dht_reply(d, sock, from, m->tid, 0, NULL, 0, false, false, NULL);
@@ -635,6 +637,10 @@ void fl_dht_handle_message(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_a
                            const uint8_t *p, size_t len) {
   fl_dht_msg m;
   d->st.rx_datagrams++;
+  if (d->destroyed) {
+    d->st.drop_closed++; /* still in flight when we closed */
+    return;
+  }
   if (len < 2) {
     d->st.drop_short++;
     return;

@@ -123,7 +123,7 @@ typedef struct fl_dht_user_req {
 
 typedef struct fl_dht_stats_i {
   uint64_t rx_datagrams, rx_requests, rx_responses, tx_datagrams, tx_requests, tx_replies;
-  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx, drop_unsocketed;
+  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx;
   uint64_t drop_unmatched_response, drop_bad_token, drop_malformed_value, drop_no_target;
   uint64_t drop_delay_too_long, drop_invalid_id;
   uint64_t tx_queue_dropped, event_queue_dropped;
@@ -132,12 +132,27 @@ typedef struct fl_dht_stats_i {
   uint64_t queries_total, queries_active, queries_active_hw, queries_dropped, query_seen_dropped;
   uint64_t table_size, table_hw, table_dropped, table_added, table_removed;
   uint64_t delayed_active, delayed_hw, delayed_dropped;
-  uint64_t user_active, user_hw, user_dropped, user_expired;
+  uint64_t user_active, user_hw, user_dropped;
   uint64_t cmd_tx[5], cmd_rx[5];
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
   uint64_t cmd_in[5];
+  uint64_t drop_closed;
 } fl_dht_stats_i;
+
+/* lib/health.js: the last 4 ticks' totals. mark: 0 unset, 1 healthy,
+ * 2 degraded (an offline tick is marked healthy, as the reference does). */
+typedef struct fl_dht_health_tick {
+  uint64_t responses, timeouts;
+  uint8_t mark;
+} fl_dht_health_tick;
+
+typedef struct fl_dht_health {
+  fl_dht_health_tick w[4];
+  uint32_t head, len;
+  int32_t offline_ticks, degraded_ticks, healthy_ticks;
+  bool online, degraded;
+} fl_dht_health;
 
 typedef struct fl_dht {
   const fl_mem *mem;
@@ -205,6 +220,7 @@ typedef struct fl_dht {
   uint32_t nc_pong_len;
   fl_addr nc_pong_from[16], nc_pong_to[16];
 
+  fl_dht_health h;
   fl_dht_stats_i st;
 } fl_dht;
 
@@ -217,6 +233,7 @@ void fl_dht_start(fl_dht *d, uint64_t now_us, uint16_t server_port, uint16_t cli
 void fl_dht_handle_message(fl_dht *d, uint64_t now_us, uint32_t sock, const fl_addr *from,
                            const uint8_t *p, size_t len);
 void fl_dht_handle_timeout(fl_dht *d, uint64_t now_us);
+void fl_dht_close(fl_dht *d, uint64_t now_us);
 uint64_t fl_dht_next_deadline(const fl_dht *d);
 
 /* ---- output helpers (dht.c) ----------------------------------------------- */
@@ -264,11 +281,42 @@ void fl_dht_io_drain(fl_dht *d, uint64_t now_us);
 void fl_dht_token(fl_dht *d, const fl_addr *addr, int which, uint8_t out[32]);
 uint64_t fl_dht_io_deadline(const fl_dht *d);
 
+/* ---- dht_check.c: 0, or the number of the first broken invariant -------------- */
+int fl_dht_check(const fl_dht *d);
+
+/* ---- dht_health.c ------------------------------------------------------------ */
+void fl_dht_health_reset(fl_dht *d);
+void fl_dht_health_update(fl_dht *d);
+
 /* ---- dht_query.c ------------------------------------------------------------ */
 #define FL_DHT_QF_EVENTS 0x01u   /* emit reply/closest/done events */
 #define FL_DHT_QF_COMMIT 0x02u
 #define FL_DHT_QF_BACKGROUND 0x04u
 #define FL_DHT_QF_BOOT 0x08u
+/* A custom commit (dht-rpc's commit function), for the layers above (the
+ * hyperdht announce signs a value per closest node). Called once per
+ * closest replier when the walk ends, closest first; token is NULL if the
+ * reply carried none. It may call fl_dht_query_commit_request (at most
+ * once) and nothing else of the dht. Returns 1 if it sent a request (the
+ * query waits for it), 0 for a commit that succeeded without one, < 0 for
+ * a failed one. The query succeeds if at least one commit does. */
+typedef int (*fl_dht_commit_fn)(void *ctx, fl_dht *d, uint64_t now_us, uint64_t qid,
+                                const fl_addr *addr, const uint8_t id[32], const uint8_t *token);
+/* Send a commit request tied to query qid (3 retries, from the usual
+ * socket). 0, FL_ERR_NOT_FOUND (no such query committing), FL_ERR_LIMIT. */
+int fl_dht_query_commit_request(fl_dht *d, uint64_t now_us, uint64_t qid, const fl_addr *to,
+                                const uint8_t *token, bool internal, uint64_t command,
+                                const uint8_t *target, const uint8_t *value, size_t value_len);
+/* Options of a query beyond the common ones (dht-rpc query opts). */
+typedef struct fl_dht_query_opts {
+  const fl_addr *nodes;   /* seeds tried first (opts.nodes / closestNodes) */
+  size_t nodes_len;       /* at most FL_DHT_K are used */
+  fl_dht_commit_fn commit; /* custom commit (sets FL_DHT_QF_COMMIT) */
+  void *commit_ctx;
+} fl_dht_query_opts;
+int fl_dht_query_start_opts(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
+                            uint64_t command, const uint8_t *value, size_t value_len,
+                            uint32_t flags, const fl_dht_query_opts *opts, uint64_t *qid);
 int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
                        uint64_t command, const uint8_t *value, size_t value_len, uint32_t flags,
                        uint64_t *qid);
@@ -278,6 +326,7 @@ void fl_dht_query_on_error(fl_dht *d, uint64_t now_us, fl_dht_req *r, bool timeo
 void fl_dht_query_on_cycle(fl_dht *d, uint64_t now_us, fl_dht_req *r);
 void fl_dht_query_free_all(fl_dht *d);
 int fl_dht_query_cancel(fl_dht *d, uint64_t now_us, uint64_t qid);
+uint64_t fl_dht_query_id(const fl_dht_query *q);
 
 /* ---- dht.c callbacks from the engine ----------------------------------------- */
 void fl_dht_on_response(fl_dht *d, uint64_t now_us, fl_dht_req *r, uint32_t sock,
@@ -291,7 +340,7 @@ void fl_dht_nat_sample(fl_dht *d, const fl_addr *to);
 void fl_dht_remove_peer(fl_dht *d, uint32_t idx);
 int fl_dht_add_peer(fl_dht *d, uint64_t now_us, const fl_addr *addr, const uint8_t *id,
                     const fl_addr *to);
-void fl_dht_check(fl_dht *d, uint64_t now_us, uint32_t idx);
+void fl_dht_liveness_check(fl_dht *d, uint64_t now_us, uint32_t idx);
 void fl_dht_delayed_run(fl_dht *d, uint64_t now_us);
 fl_dht_user_req *fl_dht_user_take(fl_dht *d, uint64_t handle);
 /* dht_tick.c */

@@ -169,7 +169,7 @@ uint32_t fl_dht_request(fl_dht *d, uint64_t now_us, uint8_t kind, const fl_addr 
   d->st.requests_total++;
   d->st.requests_active = d->active_len;
   if (d->active_len > d->st.requests_active_hw) d->st.requests_active_hw = d->active_len;
-  (void)force;
+  (void)force; /* sending is the caller's next step: fl_dht_req_start(.., force) */
   return idx;
 }
 

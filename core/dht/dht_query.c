@@ -48,6 +48,8 @@ struct fl_dht_query {
   uint32_t pending_len;
   qclosest closest[FL_DHT_K];
   uint32_t closest_len;
+  fl_dht_commit_fn commit_fn;
+  void *commit_ctx;
 };
 
 static void read_more(fl_dht *d, uint64_t now_us, fl_dht_query *q);
@@ -218,8 +220,39 @@ static void flush(fl_dht *d, uint64_t now_us, fl_dht_query *q) {
     query_end(d, now_us, q, FL_ERR_NOT_FOUND);
     return;
   }
-  for (uint32_t i = 0; i < q->closest_len; i++) commit_one(d, now_us, q, &q->closest[i]);
-  if (q->commit_pending == 0) query_end(d, now_us, q, FL_ERR_TIMEOUT);
+  if (q->commit_fn) {
+    /* Copy first: the hook's requests may finish (and change q) only in
+     * later calls, but keep the list stable against any reordering. */
+    qclosest list[FL_DHT_K];
+    uint32_t n = q->closest_len;
+    memcpy(list, q->closest, n * sizeof list[0]);
+    uint64_t qid = q->id;
+    for (uint32_t i = 0; i < n; i++) {
+      int rc = q->commit_fn(q->commit_ctx, d, now_us, qid, &list[i].addr, list[i].id,
+                            list[i].has_token ? list[i].token : NULL);
+      if (rc == 0) q->commit_ok++;
+    }
+  } else {
+    for (uint32_t i = 0; i < q->closest_len; i++) commit_one(d, now_us, q, &q->closest[i]);
+  }
+  if (q->commit_pending == 0) query_end(d, now_us, q, q->commit_ok ? 0 : FL_ERR_TIMEOUT);
+}
+
+int fl_dht_query_commit_request(fl_dht *d, uint64_t now_us, uint64_t qid, const fl_addr *to,
+                                const uint8_t *token, bool internal, uint64_t command,
+                                const uint8_t *target, const uint8_t *value, size_t value_len) {
+  fl_dht_query *q = NULL;
+  for (uint32_t i = 0; i < d->queries_max && !q; i++)
+    if (d->queries[i] && d->queries[i]->id == qid) q = d->queries[i];
+  if (!q || !q->committing) return FL_ERR_NOT_FOUND;
+  uint32_t idx = fl_dht_request(d, now_us, FL_DHT_RK_COMMIT, to, NULL, token, internal, command,
+                                target, value, value_len, value != NULL, false);
+  if (idx == FL_DHT_NO_IDX) return FL_ERR_LIMIT;
+  d->reqs[idx].owner = q->slot;
+  d->reqs[idx].api_id = q->id;
+  q->commit_pending++;
+  fl_dht_req_start(d, now_us, idx, false);
+  return 0;
 }
 
 static void read_more(fl_dht *d, uint64_t now_us, fl_dht_query *q) {
@@ -245,6 +278,15 @@ static void read_more(fl_dht *d, uint64_t now_us, fl_dht_query *q) {
 int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
                        uint64_t command, const uint8_t *value, size_t value_len, uint32_t flags,
                        uint64_t *qid) {
+  return fl_dht_query_start_opts(d, now_us, target, internal, command, value, value_len, flags,
+                                 NULL, qid);
+}
+
+int fl_dht_query_start_opts(fl_dht *d, uint64_t now_us, const uint8_t target[32], bool internal,
+                            uint64_t command, const uint8_t *value, size_t value_len,
+                            uint32_t flags, const fl_dht_query_opts *opts, uint64_t *qid) {
+  static const fl_dht_query_opts none = {NULL, 0, NULL, NULL};
+  if (!opts) opts = &none;
   uint32_t slot = 0;
   while (slot < d->queries_max && d->queries[slot]) slot++;
   if (slot == d->queries_max) {
@@ -275,10 +317,20 @@ int fl_dht_query_start(fl_dht *d, uint64_t now_us, const uint8_t target[32], boo
   uint32_t c = d->cfg.concurrency;
   q->concurrency = (flags & FL_DHT_QF_BACKGROUND) ? (c < 2 ? c : (c / 8 > 2 ? c / 8 : 2)) : c;
   q->retries = d->cfg.query_retries;
+  q->commit_fn = opts->commit;
+  q->commit_ctx = opts->commit_ctx;
+  if (opts->commit) q->flags |= FL_DHT_QF_COMMIT;
   d->st.queries_total++;
   if (d->st.queries_active > d->st.queries_active_hw) d->st.queries_active_hw = d->st.queries_active;
   d->refresh_ticks = FL_DHT_REFRESH_TICKS;
   if (qid) *qid = q->id;
+  /* Seeds go on the pending stack in reverse so the first is tried first. */
+  size_t seeds = opts->nodes_len < FL_DHT_K ? opts->nodes_len : FL_DHT_K;
+  for (size_t i = seeds; i-- > 0;) {
+    uint8_t id[32];
+    fl_dht_node_id(id, &opts->nodes[i]);
+    if (memcmp(id, d->table_id, 32) != 0) add_pending(d, now_us, q, &opts->nodes[i], id, -1);
+  }
   add_from_table(d, now_us, q);
   for (uint32_t i = 0; q->pending_len < FL_DHT_K && i < d->cfg.bootstrap_len; i++) {
     uint8_t id[32];
@@ -407,6 +459,8 @@ void fl_dht_query_on_cycle(fl_dht *d, uint64_t now_us, fl_dht_req *r) {
   q->slow++;
   read_more(d, now_us, q);
 }
+
+uint64_t fl_dht_query_id(const fl_dht_query *q) { return q->id; }
 
 int fl_dht_query_cancel(fl_dht *d, uint64_t now_us, uint64_t qid) {
   for (uint32_t i = 0; i < d->queries_max; i++) {

@@ -45,7 +45,7 @@ static void ping_some(fl_dht *d, uint64_t now_us) {
     /* As the reference: a node pinged this tick ends the round early. */
     if (oldest == FL_DHT_NO_IDX || d->tick == d->peers[oldest].pinged) continue;
     uint32_t next = d->peers[oldest].next;
-    fl_dht_check(d, now_us, oldest);
+    fl_dht_liveness_check(d, now_us, oldest);
     oldest = next;
   }
 }
@@ -57,6 +57,7 @@ static void on_wakeup(fl_dht *d) {
   d->refresh_ticks = 1;
   d->has_last_host = false;
   d->st.wakeups++;
+  fl_dht_health_reset(d);
   if (d->adaptive && !d->ephemeral) {
     d->ephemeral = true;
     fl_dht_event(d, FL_EVENT_DHT_EPHEMERAL, 0, NULL);
@@ -83,6 +84,7 @@ static void on_tick(fl_dht *d, uint64_t now_us) {
   if (((d->tick & 63) == 0 && d->table_size < FL_DHT_K) || --d->refresh_ticks <= 0)
     fl_dht_refresh(d, now_us);
   d->down_hints_sent = 0;
+  fl_dht_health_update(d);
 }
 
 /* ---- bootstrap ---------------------------------------------------------------- */
@@ -314,8 +316,29 @@ static void netcheck_start(fl_dht *d, uint64_t now_us, bool only_firewall, bool 
 
 /* ---- timers ------------------------------------------------------------------- */
 
+/* dht-rpc destroy(): end every query and request with FL_ERR_CLOSED, drop
+ * pending delayed replies, stop the timers. New requests are refused. */
+void fl_dht_close(fl_dht *d, uint64_t now_us) {
+  if (d->destroyed) return;
+  d->destroyed = true;
+  d->boot_running = false;
+  d->nc_running = false;
+  for (uint32_t i = 0; i < d->queries_max; i++)
+    if (d->queries[i]) (void)fl_dht_query_cancel(d, now_us, fl_dht_query_id(d->queries[i]));
+  while (d->active_len > 0) {
+    uint32_t idx = d->active[d->active_len - 1];
+    fl_dht_req copy = d->reqs[idx];
+    copy.buf = NULL;
+    fl_dht_req_finish(d, idx);
+    fl_dht_on_error(d, now_us, &copy, FL_ERR_CLOSED);
+  }
+  d->delayed_len = 0;
+  d->st.delayed_active = 0;
+  d->next_tick_us = d->next_drain_us = FL_TIME_NONE;
+}
+
 void fl_dht_handle_timeout(fl_dht *d, uint64_t now_us) {
-  if (!d->bound) return;
+  if (!d->bound || d->destroyed) return;
   if (d->next_drain_us <= now_us) {
     d->next_drain_us = now_us + FL_DHT_DRAIN_US;
     fl_dht_io_drain(d, now_us);
@@ -329,7 +352,7 @@ void fl_dht_handle_timeout(fl_dht *d, uint64_t now_us) {
 }
 
 uint64_t fl_dht_next_deadline(const fl_dht *d) {
-  if (!d->bound) return FL_TIME_NONE;
+  if (!d->bound || d->destroyed) return FL_TIME_NONE;
   uint64_t t = d->next_drain_us < d->next_tick_us ? d->next_drain_us : d->next_tick_us;
   uint64_t io = fl_dht_io_deadline(d);
   if (io < t) t = io;

@@ -146,6 +146,7 @@ int fl_node_advance(fl_node *n, uint64_t now_us) {
 
 static void maybe_start(fl_node *n, uint64_t now_us) {
   if (n->sock_state[0] != SOCK_OPEN || n->sock_state[1] != SOCK_OPEN || n->dht.bound) return;
+  if (n->dht.destroyed) return;
   fl_dht_start(&n->dht, now_us, n->sock_addr[0].port, n->sock_addr[1].port);
 }
 

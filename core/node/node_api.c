@@ -49,6 +49,13 @@ size_t fl_node_table(const fl_node *n, fl_addr *addrs, uint8_t (*ids)[32], size_
   return k;
 }
 
+int fl_node_check(const fl_node *n) {
+  if (!n) return FL_ERR_INVALID;
+  if (n->sock_state[0] > SOCK_FAILED || n->sock_state[1] > SOCK_FAILED) return 40;
+  if (n->dht.bound && (n->sock_state[0] != SOCK_OPEN || n->sock_state[1] != SOCK_OPEN)) return 41;
+  return fl_dht_check(&n->dht);
+}
+
 size_t fl_node_stats_size(void) { return sizeof(fl_node_stats); }
 
 int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {
@@ -69,7 +76,21 @@ int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {
 static int enter(fl_node *n, uint64_t now_us) {
   if (!n) return FL_ERR_INVALID;
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
   if (!n->dht.bound) return FL_ERR_STATE;
+  return 0;
+}
+
+int fl_node_close(fl_node *n, uint64_t now_us) {
+  if (!n) return FL_ERR_INVALID;
+  if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
+  fl_dht_close(&n->dht, now_us);
+  for (uint32_t sock = 0; sock < 2; sock++) {
+    if (n->sock_state[sock] != SOCK_OPEN && n->sock_state[sock] != SOCK_OPENING) continue;
+    fl_event *ev = fl_dht_event(&n->dht, FL_EVENT_SOCKET_CLOSE, 0, NULL);
+    if (ev) ev->sock = sock;
+  }
   return 0;
 }
 
@@ -136,17 +157,23 @@ int fl_node_ping(fl_node *n, uint64_t now_us, const fl_addr *to, uint64_t *rid) 
   return fl_node_request(n, now_us, to, true, FL_DHT_CMD_PING, NULL, NULL, NULL, 0, -1, rid);
 }
 
-int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
-                  size_t len, uint32_t flags) {
+int fl_node_reply_to(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
+                     size_t len, uint32_t flags, const fl_addr *to) {
   int rc = enter(n, now_us);
   if (rc < 0) return rc;
   if ((!value && len) || len > FL_DGRAM_BYTES_MAX - 200) return misuse(n);
+  if (to && !ipv4_to(to)) return misuse(n);
   fl_dht_user_req *u = fl_dht_user_take(&n->dht, handle);
   if (!u) return FL_ERR_NOT_FOUND;
   bool closer = u->has_target && !(flags & FL_NODE_REPLY_NO_CLOSER);
-  fl_dht_reply(&n->dht, u->sock, &u->from, u->tid, 0, value, len, value != NULL,
+  fl_dht_reply(&n->dht, u->sock, to ? to : &u->from, u->tid, 0, value, len, value != NULL,
                !(flags & FL_NODE_REPLY_NO_TOKEN), closer ? u->target : NULL);
   return 0;
+}
+
+int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *value,
+                  size_t len, uint32_t flags) {
+  return fl_node_reply_to(n, now_us, handle, value, len, flags, NULL);
 }
 
 int fl_node_reply_error(fl_node *n, uint64_t now_us, uint64_t handle, uint64_t code,
@@ -190,6 +217,7 @@ int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle, const uint8_t *v
 int fl_node_add_node(fl_node *n, uint64_t now_us, const fl_addr *addr) {
   if (!n) return FL_ERR_INVALID;
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
+  if (n->dht.destroyed) return FL_ERR_CLOSED;
   if (!ipv4_to(addr)) return misuse(n);
   uint8_t id[32];
   fl_dht_node_id(id, addr);

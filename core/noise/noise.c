@@ -40,7 +40,8 @@ static void nonce_bytes(uint8_t out[FL_AEAD_NONCE_BYTES], uint64_t n) {
 static void encrypt_and_hash(fl_noise *n, const uint8_t *p, size_t len, uint8_t *out,
                              size_t *out_len) {
   if (!n->has_k) {
-    memmove(out, p, len);
+    /* An empty payload may come as NULL: memmove must not see it (UB). */
+    if (len > 0) memmove(out, p, len);
     *out_len = len;
   } else {
     uint8_t nonce[FL_AEAD_NONCE_BYTES];
@@ -57,7 +58,7 @@ static void encrypt_and_hash(fl_noise *n, const uint8_t *p, size_t len, uint8_t 
 static int decrypt_and_hash(fl_noise *n, const uint8_t *c, size_t len, uint8_t *out,
                             size_t *out_len) {
   if (!n->has_k) {
-    memmove(out, c, len);
+    if (len > 0) memmove(out, c, len);
     *out_len = len;
   } else {
     uint8_t nonce[FL_AEAD_NONCE_BYTES];

@@ -42,6 +42,7 @@ EVENT_DHT_USER_REQUEST = 109
 EVENT_DHT_WAKEUP = 110
 EVENT_DHT_ADD_NODE = 111
 EVENT_DHT_REMOVE_NODE = 112
+EVENT_DHT_NETWORK_UPDATE = 113
 EVENT_NAMES = {v: k for k, v in globals().items() if k.startswith("EVENT_")}
 
 F_ID, F_TOKEN, F_TARGET, F_VALUE, F_INTERNAL = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -99,16 +100,16 @@ class Config(Structure):
 
 
 STATS_FIELDS = """rx_datagrams rx_requests rx_responses tx_datagrams tx_requests tx_replies
-drop_short drop_port0 drop_decode drop_unknown_type drop_udx drop_unsocketed
+drop_short drop_port0 drop_decode drop_unknown_type drop_udx
 drop_unmatched_response drop_bad_token drop_malformed_value drop_no_target
 drop_delay_too_long drop_invalid_id tx_queue_dropped event_queue_dropped
 requests_total requests_active requests_active_hw responses timeouts retries
 inflight_dropped congestion_queued congestion_hw
 queries_total queries_active queries_active_hw queries_dropped query_seen_dropped
 table_size table_hw table_dropped table_added table_removed
-delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped user_expired
+delayed_active delayed_hw delayed_dropped user_active user_hw user_dropped
 cmd_tx*5 cmd_rx*5 down_hints_sent down_hints_limited down_hints_rx
-unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5
+unknown_command netchecks netcheck_busy ticks wakeups cmd_in*5 drop_closed
 tx_queue_len tx_queue_hw event_queue_len event_queue_hw api_misuse""".split()
 
 
@@ -150,12 +151,16 @@ _request = bind("fl_node_request", c_int, P, c_uint64, POINTER(Addr), c_bool, c_
                 ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, c_size_t, c_int,
                 POINTER(c_uint64))
 _reply = bind("fl_node_reply", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t, c_uint32)
+_reply_to = bind("fl_node_reply_to", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t,
+                  c_uint32, POINTER(Addr))
 _reply_error = bind("fl_node_reply_error", c_int, P, c_uint64, c_uint64, c_uint64, c_uint32)
 _relay = bind("fl_node_relay", c_int, P, c_uint64, c_uint64, ctypes.c_char_p, c_size_t,
               POINTER(Addr))
 _add_node = bind("fl_node_add_node", c_int, P, c_uint64, POINTER(Addr))
 _refresh = bind("fl_node_refresh", c_int, P, c_uint64)
 _classify = bind("fl_node_classify", c_int, ctypes.c_char_p, c_size_t)
+_check = bind("fl_node_check", c_int, P)
+_close = bind("fl_node_close", c_int, P, c_uint64)
 
 assert _config_size() == ctypes.sizeof(Config), "Config layout differs from fl_node_config"
 assert _stats_size() == ctypes.sizeof(Stats), "Stats layout differs from fl_node_stats"
@@ -297,6 +302,15 @@ class Node:
         n = _table(self._p, addrs, ids, cap)
         return [(addrs[i].tuple(), ids.raw[32 * i:32 * i + 32]) for i in range(n)]
 
+    def shutdown(self, now_us):
+        """fl_node_close: end queries and requests, ask the driver to close
+        the sockets (SOCKET_CLOSE events); the object stays usable for polls."""
+        return check(_close(self._p, now_us), "fl_node_close")
+
+    def check(self):
+        """0 if every invariant holds, else the number of the broken rule."""
+        return check(_check(self._p), "check")
+
     def stats(self):
         s = Stats()
         check(_stats_get(self._p, byref(s), ctypes.sizeof(s)), "stats")
@@ -333,7 +347,10 @@ class Node:
                        value, len(value) if value else 0, retries, byref(r)), "request")
         return r.value
 
-    def reply(self, now_us, handle, value=None, flags=0):
+    def reply(self, now_us, handle, value=None, flags=0, to=None):
+        if to is not None:
+            return check(_reply_to(self._p, now_us, handle, value, len(value) if value else 0,
+                                   flags, byref(Addr.of(to))), "reply_to")
         return check(_reply(self._p, now_us, handle, value, len(value) if value else 0, flags),
                      "reply")
 

@@ -46,8 +46,12 @@
  * then FL_EVENT_DHT_QUERY_DONE, all with the query id. fl_node_ping /
  * fl_node_request -> FL_EVENT_DHT_RESPONSE or FL_EVENT_DHT_REQUEST_FAILED.
  * With config.user_requests, user commands arrive as
- * FL_EVENT_DHT_USER_REQUEST and are answered with fl_node_reply(_error).
- * Counters: fl_node_stats_get(n, &st, sizeof st).
+ * FL_EVENT_DHT_USER_REQUEST and are answered with fl_node_reply(_to),
+ * fl_node_reply_error or fl_node_relay.
+ * Shutdown: fl_node_close (queries/requests end with FL_ERR_CLOSED, then
+ * FL_EVENT_SOCKET_CLOSE per socket), drain, fl_node_free.
+ * Counters: fl_node_stats_get(n, &st, sizeof st); invariants: fl_node_check.
+ * Python: harness/flock/node.py (Node, config, events as objects).
  */
 #ifndef FLOCK_NODE_H
 #define FLOCK_NODE_H
@@ -125,6 +129,10 @@ enum {
   /* Table changes, only with config.table_events: addr, key = id. */
   FL_EVENT_DHT_ADD_NODE = 111,
   FL_EVENT_DHT_REMOVE_NODE = 112,
+  /* Network health changed (dht-rpc 'network-update', local only): code 0
+   * online, 1 degraded (over half of the requests of 4 ticks in a row timed
+   * out), 2 offline (2 busy ticks without a single response). */
+  FL_EVENT_DHT_NETWORK_UPDATE = 113,
   FL_EVENT_HYPERDHT_BASE = 200,
   FL_EVENT_UDX_BASE = 300,
   FL_EVENT_SWARM_BASE = 400
@@ -232,6 +240,15 @@ FL_API FL_MUST_CHECK int fl_node_new(const fl_node_config *c, uint64_t now_us, f
 /* Free a node (NULL is fine). Its pending requests are dropped silently. */
 FL_API void fl_node_free(fl_node *n);
 
+/* Stop the node (dht-rpc destroy()): every query ends (QUERY_DONE with
+ * FL_ERR_CLOSED), every request fails (REQUEST_FAILED, FL_ERR_CLOSED),
+ * pending DELAYED_PING replies are dropped, timers stop (next_deadline is
+ * FL_TIME_NONE) and FL_EVENT_SOCKET_CLOSE asks the driver to close each
+ * open socket. Datagrams still arriving are ignored (drop_closed); DHT
+ * calls return FL_ERR_CLOSED. Drain, then fl_node_free. 0, FL_ERR_INVALID,
+ * or FL_ERR_CLOSED if already closed. */
+FL_API FL_MUST_CHECK int fl_node_close(fl_node *n, uint64_t now_us);
+
 /* ---- Node state -------------------------------------------------------------- */
 
 /* The routing-table id into out; returns 1 if the node is persistent (the id
@@ -252,10 +269,25 @@ FL_API int fl_node_public_addr(const fl_node *n, fl_addr *out);
  * row order; returns how many. */
 FL_API size_t fl_node_table(const fl_node *n, fl_addr *addrs, uint8_t (*ids)[32], size_t cap);
 
-/* Counters, current sizes and high-water marks of every bounded thing. */
+/* Walk the node's invariants (table rows sorted and bounded, the LRU and
+ * the table agree, in-flight and congestion bookkeeping, queue bounds).
+ * 0 if all hold, else a positive rule number; a simulator calls it after
+ * every step. FL_ERR_INVALID for a NULL node. */
+FL_API int fl_node_check(const fl_node *n);
+
+/* Counters, current sizes and high-water marks of every bounded thing.
+ * rx/tx: datagrams in and out; drop_*: datagrams dropped without an answer
+ * (short = under 2 bytes, port0 = source port 0, decode = malformed,
+ * unknown_type = neither dht-rpc nor UDX, udx = UDX packets while no
+ * streams exist, unmatched_response = tid not in flight, bad_token =
+ * answered with error 2 only, malformed_value = PING_NAT/DOWN_HINT/
+ * DELAYED_PING values too short or port 0, no_target = FIND_NODE without
+ * one, delay_too_long = DELAYED_PING over max_ping_delay_ms, invalid_id =
+ * an id that is not hash(source), handled as id-less). *_active/_len =
+ * now, *_hw = high-water mark, *_dropped = refused at the limit. */
 typedef struct fl_node_stats {
   uint64_t rx_datagrams, rx_requests, rx_responses, tx_datagrams, tx_requests, tx_replies;
-  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx, drop_unsocketed;
+  uint64_t drop_short, drop_port0, drop_decode, drop_unknown_type, drop_udx;
   uint64_t drop_unmatched_response, drop_bad_token, drop_malformed_value, drop_no_target;
   uint64_t drop_delay_too_long, drop_invalid_id;
   uint64_t tx_queue_dropped, event_queue_dropped;
@@ -264,7 +296,7 @@ typedef struct fl_node_stats {
   uint64_t queries_total, queries_active, queries_active_hw, queries_dropped, query_seen_dropped;
   uint64_t table_size, table_hw, table_dropped, table_added, table_removed;
   uint64_t delayed_active, delayed_hw, delayed_dropped;
-  uint64_t user_active, user_hw, user_dropped, user_expired;
+  uint64_t user_active, user_hw, user_dropped;
   /* Per internal command (PING, PING_NAT, FIND_NODE, DOWN_HINT, DELAYED_PING),
    * as dht-rpc's stats.commands: tx = requests we sent, rx = responses to
    * them; cmd_in (below) = requests we received. */
@@ -272,6 +304,7 @@ typedef struct fl_node_stats {
   uint64_t down_hints_sent, down_hints_limited, down_hints_rx;
   uint64_t unknown_command, netchecks, netcheck_busy, ticks, wakeups;
   uint64_t cmd_in[5];
+  uint64_t drop_closed;
   uint64_t tx_queue_len, tx_queue_hw, event_queue_len, event_queue_hw;
   uint64_t api_misuse;
 } fl_node_stats;
@@ -320,6 +353,12 @@ FL_API FL_MUST_CHECK int fl_node_reply(fl_node *n, uint64_t now_us, uint64_t han
                                        const uint8_t *value, size_t len, uint32_t flags);
 FL_API FL_MUST_CHECK int fl_node_reply_error(fl_node *n, uint64_t now_us, uint64_t handle,
                                              uint64_t code, uint32_t flags);
+/* fl_node_reply with another destination (dht-rpc reply(value, {to})): the
+ * response goes to `to` and its `to` field names it, e.g. to answer the
+ * original requester of a relayed request. */
+FL_API FL_MUST_CHECK int fl_node_reply_to(fl_node *n, uint64_t now_us, uint64_t handle,
+                                          const uint8_t *value, size_t len, uint32_t flags,
+                                          const fl_addr *to);
 FL_API FL_MUST_CHECK int fl_node_relay(fl_node *n, uint64_t now_us, uint64_t handle,
                                        const uint8_t *value, size_t len, const fl_addr *to);
 /* dht-rpc addNode({host, port}). 0, FL_ERR_INVALID, FL_ERR_LIMIT. */

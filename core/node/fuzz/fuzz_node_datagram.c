@@ -79,5 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     start = i + 1;
   }
   assert(answers_ping());
+  assert(fl_node_check(node) == 0);
   return 0;
 }

@@ -490,7 +490,53 @@ static void test_node_user_request_surfaces_and_is_answered(void) {
   fl_node_free(o.n);
 }
 
+/* fl_node_close: queries and requests end with FL_ERR_CLOSED, the driver
+ * is asked to close both sockets, and the node goes quiet. */
+static void test_node_close(void) {
+  one o;
+  make_b(&o, false);
+  add_capture_nodes(&o);
+  uint64_t rid, qid;
+  fl_addr to = fl_addr_ipv4(127, 0, 0, 1, 20002);
+  uint8_t target[32] = {9};
+  FL_CHECK_EQ(fl_node_ping(o.n, o.now, &to, &rid), 0);
+  FL_CHECK_EQ(fl_node_find_node(o.n, o.now, target, &qid), 0);
+  drop_tx(&o);
+  feed(&o, 35128, "031430527f000001214e0404f4010000"); /* a pending delayed ping */
+  o.nev = 0;
+  FL_CHECK_EQ(fl_node_close(o.n, o.now), 0);
+  drain_events(&o);
+  int failed = 0, done = 0, closes = 0;
+  for (size_t i = 0; i < o.nev; i++) {
+    if (o.ev[i].type == FL_EVENT_DHT_REQUEST_FAILED && o.ev[i].id == rid)
+      failed += o.ev[i].code == FL_ERR_CLOSED;
+    if (o.ev[i].type == FL_EVENT_DHT_QUERY_DONE && o.ev[i].id == qid)
+      done += o.ev[i].code == FL_ERR_CLOSED;
+    if (o.ev[i].type == FL_EVENT_SOCKET_CLOSE) closes |= 1 << o.ev[i].sock;
+  }
+  FL_CHECK_EQ(failed, 1);
+  FL_CHECK_EQ(done, 1);
+  FL_CHECK_EQ(closes, 3);
+  FL_CHECK_EQ(fl_node_next_deadline(o.n), FL_TIME_NONE);
+  FL_CHECK_EQ(drop_tx(&o), 0);
+  feed(&o, 35128, "030414527f000001214e00");
+  FL_CHECK_EQ(drop_tx(&o), 0);
+  fl_node_stats st;
+  stats(&o, &st);
+  FL_CHECK_EQ(st.drop_closed, 1);
+  FL_CHECK_EQ(st.requests_active, 0);
+  FL_CHECK_EQ(st.queries_active, 0);
+  FL_CHECK_EQ(fl_node_ping(o.n, o.now, &to, &rid), FL_ERR_CLOSED);
+  FL_CHECK_EQ(fl_node_close(o.n, o.now), FL_ERR_CLOSED);
+  FL_CHECK_EQ(fl_node_check(o.n), 0);
+  o.now += 20000000;
+  FL_CHECK_EQ(fl_node_handle_timeout(o.n, o.now), 0);
+  FL_CHECK_EQ(drop_tx(&o), 0); /* the delayed ping never answers */
+  fl_node_free(o.n);
+}
+
 int main(void) {
+  FL_RUN(test_node_close);
   FL_RUN(test_node_bootstrapper_turns_persistent_with_address_id);
   FL_RUN(test_node_ping_reply_matches_capture);
   FL_RUN(test_node_ping_nat_reply_matches_capture);

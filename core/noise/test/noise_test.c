@@ -432,6 +432,34 @@ static void test_noise_check_catches_broken_invariants(void) {
   ik_pair_free(&p);
 }
 
+/* An empty payload may be passed as (NULL, 0): the unkeyed first message of
+ * NN copies nothing and must not hand NULL to memmove (UBSan caught it). */
+static void test_noise_null_empty_payload_is_accepted(void) {
+  fl_noise_config c = {.pattern = "NN", .dh = FL_NOISE_DH_X25519, .initiator = true};
+  fl_noise_config s = {.pattern = "NN", .dh = FL_NOISE_DH_X25519, .initiator = false};
+  uint8_t ce[32], se[32];
+  memset(ce, 5, sizeof ce);
+  memset(se, 6, sizeof se);
+  c.ephemeral_sk = ce;
+  s.ephemeral_sk = se;
+  fl_noise *ci = NULL, *si = NULL;
+  FL_CHECK_EQ(fl_noise_new(&ci, NULL, &c), 0);
+  FL_CHECK_EQ(fl_noise_new(&si, NULL, &s), 0);
+  uint8_t msg[128], out[64];
+  size_t len = 0, olen = 99;
+  FL_CHECK_EQ(fl_noise_write_message(ci, NULL, 0, msg, sizeof msg, &len), 0);
+  FL_CHECK_EQ(len, 32); /* just the ephemeral key */
+  FL_CHECK_EQ(fl_noise_read_message(si, msg, len, out, sizeof out, &olen), 0);
+  FL_CHECK_EQ(olen, 0);
+  FL_CHECK_EQ(fl_noise_write_message(si, NULL, 0, msg, sizeof msg, &len), 0);
+  FL_CHECK_EQ(len, 32 + 16); /* ephemeral + tag of the empty payload */
+  FL_CHECK_EQ(fl_noise_read_message(ci, msg, len, out, sizeof out, &olen), 0);
+  FL_CHECK_EQ(fl_noise_status(ci), FL_NOISE_DONE);
+  FL_CHECK_EQ(fl_noise_status(si), FL_NOISE_DONE);
+  fl_noise_free(ci);
+  fl_noise_free(si);
+}
+
 int main(void) {
   if (fl_crypto_init() != 0) return 1;
   FL_RUN(test_noise_hyperdht_ik_vector_matches_reference);
@@ -445,5 +473,6 @@ int main(void) {
   FL_RUN(test_noise_allocation_failure_is_nomem);
   FL_RUN(test_noise_keypair_from_seed_matches_sign_keypair);
   FL_RUN(test_noise_check_catches_broken_invariants);
+  FL_RUN(test_noise_null_empty_payload_is_accepted);
   return fl_test_done();
 }

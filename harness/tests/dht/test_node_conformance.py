@@ -280,7 +280,34 @@ def test_garbage_flood_leaves_it_answering_with_bounded_queues(b, test_seed):
             b.n.handle_timeout(b.now)
     b.n.poll_transmits()
     assert len(b.send(PING_E)) == 1
+    assert b.n.check() == 0
     st = b.n.stats()
     assert st["rx_datagrams"] - base["rx_datagrams"] == 20001
     assert st["tx_queue_hw"] <= 1024 and st["event_queue_hw"] <= 1024
     assert st["table_size"] <= 1024 and st["delayed_hw"] <= 256
+
+
+def test_shutdown_ends_everything(b):
+    rid = b.n.ping(b.now, ("127.0.0.1", 20002))
+    b.n.poll_transmits()
+    b.n.shutdown(b.now)
+    evs = b.n.poll_events()
+    assert [e.id for e in evs if e.type == fn.EVENT_DHT_REQUEST_FAILED and e.code == -10] == [rid]
+    assert sorted(e.sock for e in evs if e.type == fn.EVENT_SOCKET_CLOSE) == [0, 1]
+    assert b.n.next_deadline() == fn.TIME_NONE
+    assert b.send(PING_E) == []
+    with pytest.raises(FlockError) as e:
+        b.n.ping(b.now, ("127.0.0.1", 20002))
+    assert e.value.name == "FL_ERR_CLOSED"
+
+
+def test_early_and_repeated_timeouts_change_nothing(b):
+    b.n.handle_timeout(b.now)
+    before = b.n.stats()
+    for _ in range(3):
+        b.n.handle_timeout(b.now)
+    assert b.n.poll_transmits() == [] and b.n.stats() == before
+    dl = b.n.next_deadline()
+    assert dl > b.now
+    b.n.handle_timeout(dl - 1)
+    assert b.n.stats() == before

@@ -77,6 +77,7 @@ def test_find_node_is_exact_in_a_virtual_network(test_seed):
     net, rng = build(30, test_seed)
     ids = {fn.node_id(("127.0.0.1", sp)): sp for _, sp, _ in net.nodes}
     for n, sp, _ in net.nodes:
+        assert n.check() == 0
         assert n.state() & fn.S_BOOTSTRAPPED and n.id() == (fn.node_id(("127.0.0.1", sp)), True)
     for _ in range(5):
         target = rng.randbytes(32)
