@@ -82,7 +82,7 @@ class Stats(ctypes.Structure):
         (n, u64) for n in ("hosts", "hosts_live", "nats", "nat_mappings", "nat_mappings_high",
                            "joins", "leaves", "crashes", "addr_changes", "queries_started",
                            "queries_done", "queries_ok", "node_errors", "drain_overruns",
-                           "node_queue_drops")]
+                           "node_queue_drops", "node_check_failures")]
 
 
 class SimError(Exception):

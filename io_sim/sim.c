@@ -218,7 +218,21 @@ static void drive(fl_sim *s, uint32_t id, int after_fire) {
     }
     if (!busy || !s->hosts[id].live) break;
   }
-  if (s->hosts[id].live) arm_timer(s, id, after_fire);
+  if (!s->hosts[id].live) return;
+  arm_timer(s, id, after_fire);
+  if (s->paranoid && ops->check) {
+    int rule = ops->check(s->hosts[id].node);
+    if (rule != 0) {
+      s->st.node_check_failures++;
+      node_error(s, id, "check", rule);
+    }
+  }
+}
+
+int fl_sim_set_paranoid(fl_sim *s, int on) {
+  if (s == NULL) return FL_ERR_INVALID;
+  s->paranoid = on != 0;
+  return 0;
 }
 
 void sim_drive(fl_sim *s, uint32_t id) { drive(s, id, 0); }
@@ -287,6 +301,8 @@ static int check_hosts(const fl_sim *s) {
     live++;
     if (h->live_pos >= s->st.hosts_live || s->live[h->live_pos] != i) return 0;
     if (h->nat >= (int32_t)s->nnats) return 0;
+    const fl_sim_node_ops *ops = s->ops[h->kind];
+    if (ops->check && ops->check(h->node) != 0) return 0;
   }
   return live == s->st.hosts_live;
 }

@@ -113,6 +113,7 @@ typedef struct fl_sim_stats {
   uint64_t node_errors;       /* negative returns from a node's calls */
   uint64_t drain_overruns;    /* FL_SIM_DRAIN_ROUNDS_MAX hit */
   uint64_t node_queue_drops;  /* live nodes' own queue-limit drops, at the last metrics sample */
+  uint64_t node_check_failures; /* ops->check failures (paranoid mode: after every drive) */
 } fl_sim_stats;
 
 /* ---- Life cycle and the loop ---------------------------------------------- */
@@ -134,8 +135,13 @@ FL_API void fl_sim_get_stats(const fl_sim *s, fl_sim_stats *out);
 FL_API void fl_sim_fingerprint(const fl_sim *s, uint8_t out[32]);
 
 /* Walk the engine's invariants (heap order, live list, NAT tables and
- * counters, in-flight count). 0, or FL_ERR_STATE naming nothing: a bug. */
+ * counters, in-flight count) and every live node's own check. 0, or
+ * FL_ERR_STATE: a bug. */
 FL_API FL_MUST_CHECK int fl_sim_check(const fl_sim *s);
+
+/* Paranoid mode: check the node's invariants after every input it is
+ * driven through (slow; tests). Failures are counted and logged. */
+FL_API FL_MUST_CHECK int fl_sim_set_paranoid(fl_sim *s, int on);
 
 /* ---- Network model --------------------------------------------------------- */
 
@@ -243,6 +249,8 @@ typedef struct fl_sim_node_ops {
   int (*query_done)(const fl_event *ev, uint64_t *id, int *ok, uint32_t *hops);
   /* A name to log the event under (level 1), or NULL to log nothing. */
   const char *(*event_name)(const fl_event *ev);
+  /* The node's invariants: 0 if they hold, else a positive rule number. */
+  int (*check)(const void *node);
 } fl_sim_node_ops;
 
 /* Replace the ops of a kind (tests plug in their own nodes). */

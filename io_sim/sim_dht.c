@@ -86,6 +86,12 @@ static int dht_socket_failed(void *node, uint64_t now_us, uint32_t sock, int err
   return fl_node_socket_failed(((dht_node *)node)->n, now_us, sock, err);
 }
 
+static int dht_close(void *node, uint64_t now_us) {
+  return fl_node_close(((dht_node *)node)->n, now_us);
+}
+
+static int dht_check(const void *node) { return fl_node_check(((const dht_node *)node)->n); }
+
 static int dht_lookup(void *node, uint64_t now_us, const uint8_t target[32], uint64_t *qid) {
   return fl_node_find_node(((dht_node *)node)->n, now_us, target, qid);
 }
@@ -182,6 +188,8 @@ const fl_sim_node_ops sim_dht_ops = {
     .poll_event = dht_poll_event,
     .socket_opened = dht_socket_opened,
     .socket_failed = dht_socket_failed,
+    .close = dht_close,
+    .check = dht_check,
     .lookup = dht_lookup,
     .metrics = dht_metrics,
     .dump = dht_dump,

@@ -167,6 +167,7 @@ struct fl_sim {
   uint64_t metrics_period_us;
   uint64_t lookups_scheduled;
   int node_mode;
+  int paranoid;
 
   struct sim_rec *rec;
   uint8_t buf[FL_DGRAM_BYTES_MAX];

@@ -15,7 +15,7 @@ static fl_sim *network(uint64_t seed, int churn) {
                             .ports = FL_SIM_PORT_PRESERVE, .timeout_us = 120000000};
   if (fl_sim_add_nat_profile(s, 2, 1, NULL) != 0 || fl_sim_add_nat_profile(s, 1, 0, &cone) != 0)
     return NULL;
-  if (fl_sim_set_node_mode(s, 1) != 0) return NULL;
+  if (fl_sim_set_node_mode(s, 1) != 0 || fl_sim_set_paranoid(s, 1) != 0) return NULL;
   if (churn) {
     fl_sim_churn_config c = {.start_us = 30000000, .end_us = 200000000,
                              .arrival_mean_us = 2000000, .session_dist = FL_SIM_DIST_WEIBULL,
@@ -43,6 +43,7 @@ static void test_dht_network_answers_lookups_deterministically(void) {
     FL_CHECK_EQ(st.queries_done, 20);
     FL_CHECK(st.queries_ok >= 18);
     FL_CHECK_EQ(st.node_errors, 0);
+    FL_CHECK_EQ(st.node_check_failures, 0);
     uint32_t hops = 0;
     int32_t ok = 0;
     FL_CHECK_EQ(fl_sim_query_get(s, 0, NULL, NULL, NULL, &hops, &ok), 0);
@@ -70,6 +71,7 @@ static void test_churn_joins_leaves_and_moves_hosts(void) {
   FL_CHECK(st.addr_changes > 0);
   FL_CHECK_EQ(st.hosts_live + st.leaves, st.hosts);
   FL_CHECK_EQ(st.queries_started, 20);
+  FL_CHECK_EQ(st.node_check_failures, 0);
   FL_CHECK_EQ(fl_sim_check(s), 0);
   fl_sim_free(s);
 }
