@@ -702,7 +702,7 @@ def cmd_plot(a):
         ax2 = ax.twinx()
         ax2.plot(t, [m[2] for m in met], label="routing-table fill (avg)", color="C1")
         ax2.set_ylabel("routing-table entries per node (avg)")
-        fig.legend(loc="lower right")
+        fig.legend(loc="upper left", bbox_to_anchor=(0.13, 0.87))
     ax.set(xlabel="virtual time (s)", title="Live nodes and routing-table fill")
     save(fig, "live_and_table_fill.png")
     for f in files:
