@@ -121,16 +121,22 @@ int fl_node_new(const fl_node_config *c, uint64_t now_us, fl_node **out) {
     fl_node_free(n);
     return FL_ERR_NOMEM;
   }
-  /* An all-zero udx config (a caller that memset the config) = defaults. */
+  /* An all-zero udx config (a caller that memset the config) = defaults.
+   * The fl_udx itself is made on first use (fl_node_udx): its tables cost
+   * ~75 KiB, which a DHT-only node (a simulator runs 10^5 of them) should
+   * not pay. A trial instance checks the config now, so a bad one fails
+   * here rather than at the first stream. */
   static const fl_udx_config zero;
-  bool udx_default = memcmp(&c->udx, &zero, sizeof zero) == 0;
-  n->udx = fl_udx_new(udx_default ? NULL : &c->udx, c->mem);
-  if (!n->udx || fl_udx_handle_timeout(n->udx, now_us) < 0) {
-    /* fl_udx_new refuses a bad config and a failed allocation alike. */
-    bool nomem = n->udx == NULL && udx_default;
+  if (memcmp(&c->udx, &zero, sizeof zero) == 0) fl_udx_config_default(&n->dht.cfg.udx);
+  fl_udx *trial = fl_udx_new(&n->dht.cfg.udx, c->mem);
+  if (!trial) {
+    fl_udx_config d;
+    fl_udx_config_default(&d);
+    bool bad = memcmp(&d, &n->dht.cfg.udx, sizeof d) != 0; /* else: out of memory */
     fl_node_free(n);
-    return nomem ? FL_ERR_NOMEM : FL_ERR_INVALID;
+    return bad ? FL_ERR_INVALID : FL_ERR_NOMEM;
   }
+  fl_udx_free(trial);
   n->last_now_us = now_us;
   ask_open(n, FL_NODE_SOCK_SERVER, server_candidate(n));
   ask_open(n, FL_NODE_SOCK_CLIENT, 0);
@@ -227,6 +233,10 @@ static void udx_datagram(fl_node *n, uint64_t now_us, uint32_t sock, const fl_ad
     n->dht.st.drop_closed++;
     return;
   }
+  if (!n->udx) { /* no stream was ever opened */
+    n->dht.st.drop_udx++;
+    return;
+  }
   int rc = fl_udx_handle_datagram(n->udx, now_us, sock, from, data, len);
   if (rc == 1) n->rx_udx++;
   else if (rc == FL_ERR_DECODE) n->drop_udx_decode++;
@@ -272,7 +282,7 @@ static int dht_transmit(fl_node *n, fl_dgram *out, uint8_t *buf) {
 }
 
 static int udx_transmit(fl_node *n, fl_dgram *out, uint8_t *buf) {
-  if (n->dht.destroyed) return 0; /* streams stop with the node */
+  if (n->dht.destroyed || !n->udx) return 0; /* streams stop with the node */
   fl_udx_dgram d;
   int rc = fl_udx_poll_transmit(n->udx, &d, buf, FL_UDX_DGRAM_BYTES_MAX);
   if (rc != 1) return 0;
@@ -307,7 +317,7 @@ int fl_node_poll_transmit(fl_node *n, fl_dgram *out, uint8_t *buf, size_t cap) {
 uint64_t fl_node_next_deadline(const fl_node *n) {
   if (!n) return FL_TIME_NONE;
   uint64_t t = fl_dht_next_deadline(&n->dht);
-  if (n->dht.destroyed) return t;
+  if (n->dht.destroyed || !n->udx) return t;
   uint64_t u = fl_udx_next_deadline(n->udx);
   return u < t ? u : t;
 }
@@ -319,7 +329,7 @@ int fl_node_handle_timeout(fl_node *n, uint64_t now_us) {
   /* fl_udx runs only the timers that are due; an early call changes nothing.
    * It refuses only a time behind one a caller already gave it directly
    * (fl_node_udx): then its timers simply wait for the next call. */
-  if (!n->dht.destroyed) {
+  if (!n->dht.destroyed && n->udx) {
     int rc = fl_udx_handle_timeout(n->udx, now_us);
     (void)rc;
   }
@@ -330,7 +340,7 @@ int fl_node_handle_timeout(fl_node *n, uint64_t now_us) {
  * numbers, node.h's UDX range). The data stays lent by fl_udx: valid until
  * the next call into the node or its fl_udx. */
 static int udx_event(fl_node *n, fl_event *out) {
-  if (n->dht.destroyed) return 0;
+  if (n->dht.destroyed || !n->udx) return 0;
   fl_udx_event e;
   if (fl_udx_poll_event(n->udx, &e) != 1) return 0;
   memset(out, 0, sizeof *out);

@@ -53,7 +53,7 @@ int fl_node_check(const fl_node *n) {
   if (!n) return FL_ERR_INVALID;
   if (n->sock_state[0] > SOCK_FAILED || n->sock_state[1] > SOCK_FAILED) return 40;
   if (n->dht.bound && (n->sock_state[0] != SOCK_OPEN || n->sock_state[1] != SOCK_OPEN)) return 41;
-  if (!n->udx || fl_udx_check(n->udx) != 0) return 42;
+  if (n->udx && fl_udx_check(n->udx) != 0) return 42;
   return fl_dht_check(&n->dht);
 }
 
@@ -74,7 +74,7 @@ int fl_node_stats_get(const fl_node *n, fl_node_stats *out, size_t size) {
   out->rx_udx = n->rx_udx;
   out->tx_udx = n->tx_udx;
   out->drop_udx_decode = n->drop_udx_decode;
-  fl_udx_get_stats(n->udx, &out->udx);
+  if (n->udx) fl_udx_get_stats(n->udx, &out->udx);
   return 0;
 }
 
@@ -239,7 +239,19 @@ int fl_node_refresh(fl_node *n, uint64_t now_us) {
 
 /* ---- UDX streams on the node's sockets ------------------------------------------ */
 
-fl_udx *fl_node_udx(fl_node *n) { return n ? n->udx : NULL; }
+/* Made on first use at the node's current time (its config was checked by
+ * fl_node_new); NULL only if the allocation fails. */
+fl_udx *fl_node_udx(fl_node *n) {
+  if (!n) return NULL;
+  if (!n->udx) {
+    n->udx = fl_udx_new(&n->dht.cfg.udx, n->mem);
+    if (n->udx && fl_udx_handle_timeout(n->udx, n->last_now_us) < 0) {
+      fl_udx_free(n->udx); /* cannot happen: a fresh instance has seen no time */
+      n->udx = NULL;
+    }
+  }
+  return n->udx;
+}
 
 int fl_node_udx_stream_open(fl_node *n, uint64_t now_us, uint32_t *id) {
   if (!n) return FL_ERR_INVALID;
@@ -248,6 +260,7 @@ int fl_node_udx_stream_open(fl_node *n, uint64_t now_us, uint32_t *id) {
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
   if (n->dht.destroyed) return FL_ERR_CLOSED;
   uint32_t got;
+  if (!fl_node_udx(n)) return FL_ERR_NOMEM;
   /* Ids come from the node's DRBG, as hyperdht draws them from its own. */
   int rc = fl_udx_stream_id_alloc(n->udx, &n->dht.drbg, &got);
   if (rc < 0) return rc;
@@ -264,5 +277,6 @@ int fl_node_udx_stream_connect(fl_node *n, uint64_t now_us, uint32_t id, uint32_
   if (fl_node_advance(n, now_us) < 0) return FL_ERR_INVALID;
   if (n->dht.destroyed) return FL_ERR_CLOSED;
   if (n->sock_state[sock] != SOCK_OPEN) return FL_ERR_STATE;
+  if (!fl_node_udx(n)) return FL_ERR_NOMEM;
   return fl_udx_stream_connect(n->udx, now_us, id, remote_id, sock, to);
 }

@@ -399,12 +399,15 @@ FL_API int fl_node_classify(const uint8_t *data, size_t len);
  * After fl_node_close the streams stop with the node: no more UDX output,
  * events or timers (the peers see a vanished peer). */
 
-/* The node's UDX instance (never NULL for a live node). */
+/* The node's UDX instance, made on first use (a node that never opens a
+ * stream does not pay for its tables; until then every UDX packet counts
+ * in drop_udx). NULL only for n NULL or a failed allocation. */
 FL_API fl_udx *fl_node_udx(fl_node *n);
 /* Open a stream with a fresh id drawn from the node's DRBG (as hyperdht
  * does). 0 with *id set, FL_ERR_INVALID, FL_ERR_CLOSED, FL_ERR_LIMIT. */
 FL_API FL_MUST_CHECK int fl_node_udx_stream_open(fl_node *n, uint64_t now_us, uint32_t *id);
-/* Connect stream id to remote_id at `to` through the node's socket sock
+/* (Both also FL_ERR_NOMEM if the instance cannot be made.)
+ * Connect stream id to remote_id at `to` through the node's socket sock
  * (to NULL = learn the peer from its first packet, on any socket). 0,
  * FL_ERR_INVALID, FL_ERR_CLOSED, FL_ERR_STATE (socket not open or stream
  * already connected), FL_ERR_NOT_FOUND (no such stream). */
