@@ -1,5 +1,6 @@
 """UDX throughput on loopback: one stream, one direction, C<->C,
-udx-native<->udx-native, C<->udx-native both ways, and the floor: raw UDP
+udx-native<->udx-native, C<->udx-native both ways, C on an fl_node's DHT
+port (`udx-cat --node`, the epoll driver) both ways, and the floor: raw UDP
 datagrams of the same size (1472 bytes) blasted one way. Also CPU seconds
 per GiB (both processes, user + sys) and throughput through the seeded
 lossy relay at 1% and 5% loss next to udx-native's. Prints figures and
@@ -47,15 +48,20 @@ def wait_rusage(proc, timeout):
     return stats[-1], ru.ru_utime + ru.ru_stime
 
 
+def cmd(kind, *args, **kw):
+    """cat_cmd, plus kind "cn": the C udx-cat on an fl_node's port (--node)."""
+    if kind == "cn":
+        return cat_cmd("c", *args, **kw) + ["--node"]
+    return cat_cmd(kind, *args, **kw)
+
+
 def one_run(sender, receiver, nbytes, raw=False, relay=None):
     """MB/s (sender's view: start to clean close) and CPU s/GiB of both."""
     pr, ps = free_port(), free_port()
     target = relay.start(ps, pr) if relay else pr
-    rx = spawn(cat_cmd(receiver, pr, 1, 2, gen=None if raw else 0, sink=True, hash=False,
-                       raw=raw))
+    rx = spawn(cmd(receiver, pr, 1, 2, gen=None if raw else 0, sink=True, hash=False, raw=raw))
     time.sleep(0.3 if receiver == "js" else 0.1)
-    tx = spawn(cat_cmd(sender, ps, 2, 1, connect=target, gen=nbytes, sink=True, hash=False,
-                       raw=raw))
+    tx = spawn(cmd(sender, ps, 2, 1, connect=target, gen=nbytes, sink=True, hash=False, raw=raw))
     try:
         st_tx, cpu_tx = wait_rusage(tx, 300)
         st_rx, cpu_rx = wait_rusage(rx, 300)
@@ -94,6 +100,9 @@ def main():
     res["jj"] = best_of("udx-native -> udx-native", "js", "js", SIZE)
     res["cj"] = best_of("C -> udx-native", "c", "js", SIZE)
     res["jc"] = best_of("udx-native -> C", "js", "c", SIZE)
+    res["nn"] = best_of("C node -> C node (--node, epoll)", "cn", "cn", SIZE)
+    res["nj"] = best_of("C node -> udx-native", "cn", "js", SIZE)
+    res["jn"] = best_of("udx-native -> C node", "js", "cn", SIZE)
     print("ratios:")
     print(f"  C<->C / udx-native<->udx-native throughput  {res['cc'][0] / res['jj'][0]:.2f}"
           f"  (target >= 1.00)")
@@ -101,6 +110,8 @@ def main():
           f"  (target >= 0.70)")
     print(f"  C<->C / udx-native CPU s per GiB            {res['cc'][1] / res['jj'][1]:.2f}"
           f"  (lower is better)")
+    print(f"  C node<->C node / C<->C throughput          {res['nn'][0] / res['cc'][0]:.2f}"
+          f"  (the stream on a DHT node's port, epoll driver)")
     print(f"lossy relay (Python, seeded), {LOSSY_SIZE / MIB:.0f} MiB one way, median of {REPEAT}:")
     for loss in (0.01, 0.05, 0.20):
         cc = [one_run("c", "c", LOSSY_SIZE, relay=LossyRelay(seed=7 + i, loss=loss))[0]
