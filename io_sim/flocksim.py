@@ -105,7 +105,7 @@ class RecordsOp(ctypes.Structure):
 class RecordsStore(ctypes.Structure):
     _fields_ = [(n, u64) for n in (
         "nodes", "records", "records_max", "values", "value_bytes", "mem_bytes", "mem_max",
-        "announce_rounds", "refreshes", "replacements", "refused", "skipped_gets")]
+        "mem_base", "announce_rounds", "refreshes", "replacements", "refused", "skipped_gets")]
 
 
 class SimError(Exception):
@@ -671,7 +671,8 @@ def records_summary(sim, pct):
     st = sim.records_store()
     n = max(st["nodes"], 1)
     out["store"] = st | {"records_per_node": round(st["records"] / n, 2),
-                         "mem_per_node": round(st["mem_bytes"] / n)}
+                         "mem_per_node": round(st["mem_bytes"] / n),
+                         "store_growth_per_node": round((st["mem_bytes"] - st["mem_base"]) / n)}
     return out
 
 
@@ -720,7 +721,8 @@ def print_summary(s, out=sys.stdout):
         rows.append(("store", f"{st['nodes']} live nodes: {st['records']} peer records "
                      f"({st['records_per_node']}/node, max {st['records_max']}), {st['values']} "
                      f"values ({st['value_bytes']} B); records layer memory "
-                     f"{st['mem_per_node']} B/node (max {st['mem_max']}); {st['announce_rounds']} "
+                     f"{st['mem_per_node']} B/node (max {st['mem_max']}; above the empty layer "
+                     f"{st['store_growth_per_node']} B/node); {st['announce_rounds']} "
                      f"announce rounds, {st['replacements']} announcers replaced, "
                      f"{st['refused']} starts refused, {st['skipped_gets']} gets skipped"))
     for k, v in rows:

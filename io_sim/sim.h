@@ -370,6 +370,7 @@ typedef struct fl_sim_records_store {
   uint64_t records, records_max;    /* peer records stored: sum, most on one node */
   uint64_t values, value_bytes;     /* mutable + immutable entries and their bytes */
   uint64_t mem_bytes, mem_max;      /* fl_hyperdht's allocations: sum, most on one node */
+  uint64_t mem_base;                /* ...of which the empty layers' (at creation): sum */
   uint64_t announce_rounds, refreshes; /* ANNOUNCED events, and those after the first */
   uint64_t replacements;            /* slots handed to a new host after its announcer left */
   uint64_t refused;                 /* start calls that failed (counted, not retried) */

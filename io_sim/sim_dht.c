@@ -217,6 +217,7 @@ typedef struct hd_node {
   fl_hyperdht *h;
   uint64_t now_us;       /* the latest time any call brought (poll_event has none) */
   uint32_t hops;         /* of the last node query the records layer consumed */
+  uint64_t mem_base;     /* rmem right after creation: the empty layer's fixed cost */
 } hd_node;
 
 static void *hd_create(fl_sim *s, int host, const fl_sim_node_init *in, uint64_t now_us) {
@@ -240,6 +241,7 @@ static void *hd_create(fl_sim *s, int host, const fl_sim_node_init *in, uint64_t
     return NULL;
   }
   x->now_us = now_us;
+  x->mem_base = x->rmem.bytes_in_use;
   return x;
 }
 
@@ -336,10 +338,12 @@ fl_hyperdht *sim_hd_records(void *node, uint64_t now_us) {
   return x->h;
 }
 
-void sim_hd_store(const void *node, fl_hyperdht_stats *st, uint64_t *mem_bytes) {
+void sim_hd_store(const void *node, fl_hyperdht_stats *st, uint64_t *mem_bytes,
+                  uint64_t *mem_base) {
   const hd_node *x = node;
   fl_hyperdht_get_stats(x->h, st);
   *mem_bytes = x->rmem.bytes_in_use;
+  *mem_base = x->mem_base;
 }
 
 const fl_sim_node_ops sim_hyperdht_ops = {

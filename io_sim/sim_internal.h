@@ -221,7 +221,8 @@ struct fl_hyperdht;
 struct fl_hyperdht_stats;
 /* A hyperdht host's records layer (now_us: the time of the call to come). */
 struct fl_hyperdht *sim_hd_records(void *node, uint64_t now_us);
-void sim_hd_store(const void *node, struct fl_hyperdht_stats *st, uint64_t *mem_bytes);
+void sim_hd_store(const void *node, struct fl_hyperdht_stats *st, uint64_t *mem_bytes,
+                  uint64_t *mem_base);
 
 /* sim_records.c */
 void sim_records_event(fl_sim *s, const sim_ev *ev);          /* SIM_EV_RECORDS */

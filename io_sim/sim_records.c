@@ -422,13 +422,14 @@ int fl_sim_records_store_get(const fl_sim *s, fl_sim_records_store *out) {
   memset(out, 0, sizeof *out);
   if (s->records) *out = s->records->c;
   out->nodes = out->records = out->records_max = out->values = out->value_bytes = 0;
-  out->mem_bytes = out->mem_max = 0;
+  out->mem_bytes = out->mem_max = out->mem_base = 0;
   for (uint32_t i = 0; i < s->st.hosts_live; i++) {
     const sim_host *h = &s->hosts[s->live[i]];
     if (h->kind != FL_SIM_KIND_HYPERDHT || s->ops[h->kind] != &sim_hyperdht_ops) continue;
     fl_hyperdht_stats st;
-    uint64_t mem = 0;
-    sim_hd_store(h->node, &st, &mem);
+    uint64_t mem = 0, base = 0;
+    sim_hd_store(h->node, &st, &mem, &base);
+    out->mem_base += base;
     out->nodes++;
     out->records += st.store.records.current;
     if (st.store.records.current > out->records_max) out->records_max = st.store.records.current;
