@@ -312,7 +312,9 @@ FL_API FL_MUST_CHECK int fl_sim_query_get(const fl_sim *s, uint32_t i, uint32_t 
 /* Announcers per topic: a lookup keeps their keys while it runs. */
 #define FL_SIM_REC_ANNOUNCERS_MAX 16u
 /* Workload operations over a run (announces, lookups, puts, gets, each
- * ~100 B of record): 4 Mi, as FL_SIM_LOOKUPS_MAX; past it set_records refuses. */
+ * ~100 B of record): 4 Mi, as FL_SIM_LOOKUPS_MAX; set_records refuses a plan
+ * past it, and operations past it during the run (announcer replacements)
+ * are not started and counted in fl_sim_records_store.refused. */
 #define FL_SIM_REC_OPS_MAX (4u << 20)
 
 typedef struct fl_sim_records_config {

@@ -152,6 +152,10 @@ static void item_value(const sim_records *r, const rec_item *it, int domain, uin
 
 static rec_op *op_new(fl_sim *s, int kind, uint32_t host, uint32_t item) {
   sim_records *r = s->records;
+  if (r->nops >= FL_SIM_REC_OPS_MAX) {
+    r->c.refused++; /* full: the operation is not run (replacements can go past the plan) */
+    return NULL;
+  }
   if (r->nops == r->ops_cap) {
     uint32_t cap = r->ops_cap ? r->ops_cap * 2 : 1024;
     rec_op *p = realloc(r->ops, cap * sizeof *p);
