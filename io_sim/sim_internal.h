@@ -225,6 +225,8 @@ void sim_hd_store(const void *node, struct fl_hyperdht_stats *st, uint64_t *mem_
                   uint64_t *mem_base);
 
 /* sim_records.c */
+enum { STEP_ANNOUNCE = 0, STEP_LOOKUP, STEP_MPUT, STEP_MGET, STEP_IPUT, STEP_IGET };
+int sim_records_replay(void *node, uint64_t now_us, uint32_t step, const uint8_t *d, size_t len);
 void sim_records_event(fl_sim *s, const sim_ev *ev);          /* SIM_EV_RECORDS */
 void sim_records_node_event(fl_sim *s, uint32_t host, const fl_event *ev); /* types 200-299 */
 void sim_records_host_left(fl_sim *s, uint32_t host);

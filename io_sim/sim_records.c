@@ -25,7 +25,7 @@
 #include "flock/hyperdht.h"
 #include "sim_internal.h"
 
-enum { STEP_ANNOUNCE = 0, STEP_LOOKUP, STEP_MPUT, STEP_MGET, STEP_IPUT, STEP_IGET };
+
 
 /* A start refused by a host not yet able to query: try another this much later. */
 #define REC_RETRY_US 5000000u
@@ -195,6 +195,17 @@ static int pick_host(fl_sim *s, uint32_t *host) {
   return s->hosts[*host].kind == FL_SIM_KIND_HYPERDHT;
 }
 
+/* A traced host's workload call goes in its io log ("records": sock = the
+ * step, data = its arguments) so fl_sim_trace_verify can replay it. */
+static void trace_call(fl_sim *s, uint32_t host, uint32_t step, const uint8_t *a, size_t alen,
+                       const uint8_t *b, size_t blen) {
+  if (!sim_rec_traced(s, host)) return;
+  uint8_t buf[64 + 8 + FL_HYPERDHT_VALUE_MAX];
+  memcpy(buf, a, alen);
+  if (blen) memcpy(buf + alen, b, blen);
+  sim_rec_io(s, host, "records", step, NULL, buf, alen + blen);
+}
+
 static void announce(fl_sim *s, uint32_t slot_ix) {
   sim_records *r = s->records;
   rec_slot *sl = &r->slots[slot_ix];
@@ -212,6 +223,12 @@ static void announce(fl_sim *s, uint32_t slot_ix) {
   if (o == NULL) return;
   uint64_t id = 0;
   fl_hyperdht *h = sim_hd_records(s->hosts[host].node, s->now_us);
+  uint8_t refresh[8];
+  for (int i = 0; i < 8; i++) refresh[i] = (uint8_t)(r->cfg.refresh_us >> (8 * i));
+  uint8_t args[96];
+  memcpy(args, topic, 32);
+  memcpy(args + 32, sl->sk, 64);
+  trace_call(s, host, STEP_ANNOUNCE, args, sizeof args, refresh, sizeof refresh);
   int rc = fl_hyperdht_start_announce(h, s->now_us, topic, sl->sk, NULL, 0, r->cfg.refresh_us,
                                       &id);
   sl->host = host;
@@ -239,6 +256,7 @@ static void lookup(fl_sim *s) {
   }
   uint64_t id = 0;
   const uint8_t *topic = r->topics + 32 * (size_t)t;
+  trace_call(s, host, STEP_LOOKUP, topic, 32, NULL, 0);
   int rc = fl_hyperdht_start_lookup(sim_hd_records(s->hosts[host].node, s->now_us), s->now_us,
                                     topic, &id);
   op_started(s, o, rc, id, topic);
@@ -262,10 +280,12 @@ static void put(fl_sim *s, uint32_t i, int mutable_) {
   if (mutable_) {
     item_keypair(it, sk);
     SIM_IGNORE(fl_hyperdht_target(target, sk + 32, 32));
+    trace_call(s, host, STEP_MPUT, sk, 64, v, r->cfg.value_bytes);
     rc = fl_hyperdht_start_mutable_put(h, s->now_us, sk, 1, v, r->cfg.value_bytes, &id);
     fl_crypto_memzero(sk, sizeof sk);
   } else {
     SIM_IGNORE(fl_hyperdht_target(target, v, r->cfg.value_bytes));
+    trace_call(s, host, STEP_IPUT, v, r->cfg.value_bytes, NULL, 0);
     rc = fl_hyperdht_start_immutable_put(h, s->now_us, v, r->cfg.value_bytes, &id);
   }
   if (rc != 0) it->put_ok = 0;
@@ -291,10 +311,12 @@ static void get(fl_sim *s, uint32_t i, int mutable_) {
     item_keypair(it, sk);
     memcpy(target, sk + 32, 32);
     fl_crypto_memzero(sk, sizeof sk);
+    trace_call(s, host, STEP_MGET, target, 32, NULL, 0);
     rc = fl_hyperdht_start_mutable_get(h, s->now_us, target, 0, true, &id);
   } else {
     item_value(r, it, 2, v);
     SIM_IGNORE(fl_hyperdht_target(target, v, r->cfg.value_bytes));
+    trace_call(s, host, STEP_IGET, target, 32, NULL, 0);
     rc = fl_hyperdht_start_immutable_get(h, s->now_us, target, &id);
   }
   op_started(s, o, rc, id, target);
@@ -460,4 +482,31 @@ int fl_sim_records_get(const fl_sim *s, uint32_t i, fl_sim_records_op *out) {
     return FL_ERR_INVALID;
   *out = s->records->ops[i].o;
   return 0;
+}
+
+/* Replay of one traced workload call (sim_trace.c): the same start call
+ * with the recorded arguments. Returns what the call returned. */
+int sim_records_replay(void *node, uint64_t now_us, uint32_t step, const uint8_t *d, size_t len) {
+  fl_hyperdht *h = sim_hd_records(node, now_us);
+  uint64_t id;
+  switch (step) {
+    case STEP_ANNOUNCE: {
+      if (len != 104) return FL_ERR_PROTOCOL;
+      uint64_t refresh = 0;
+      for (int i = 0; i < 8; i++) refresh |= (uint64_t)d[96 + i] << (8 * i);
+      return fl_hyperdht_start_announce(h, now_us, d, d + 32, NULL, 0, refresh, &id);
+    }
+    case STEP_LOOKUP:
+      return len == 32 ? fl_hyperdht_start_lookup(h, now_us, d, &id) : FL_ERR_PROTOCOL;
+    case STEP_MPUT:
+      return len >= 64 ? fl_hyperdht_start_mutable_put(h, now_us, d, 1, d + 64, len - 64, &id)
+                       : FL_ERR_PROTOCOL;
+    case STEP_MGET:
+      return len == 32 ? fl_hyperdht_start_mutable_get(h, now_us, d, 0, true, &id)
+                       : FL_ERR_PROTOCOL;
+    case STEP_IPUT: return fl_hyperdht_start_immutable_put(h, now_us, d, len, &id);
+    case STEP_IGET:
+      return len == 32 ? fl_hyperdht_start_immutable_get(h, now_us, d, &id) : FL_ERR_PROTOCOL;
+    default: return FL_ERR_PROTOCOL;
+  }
 }

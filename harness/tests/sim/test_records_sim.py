@@ -105,3 +105,22 @@ def test_records_need_hyperdht_nodes_and_topics(tmp_path):
     assert msg.startswith(f"{p}:7: [records] lookups: needs topics > 0")
     cfg, _ = load_scenario(SCEN)
     assert cfg["records"]["topics"] == 12 and cfg["nodes"]["kind"] == "hyperdht"
+
+
+def test_traced_hyperdht_host_replays_with_its_workload_calls(run, tmp_path):
+    """A host that announced and looked up: its inputs, the records calls
+    included, replay into a fresh fl_node + fl_hyperdht with identical output."""
+    from flock.sim import flocksim
+    con = sqlite3.connect(run[1])
+    host = con.execute("SELECT node FROM records GROUP BY node ORDER BY count(*) DESC,"
+                       " node LIMIT 1").fetchone()[0]
+    con.close()
+    db = tmp_path / "trace.sqlite"
+    r = flocksim_cmd("run", SCEN, "--db", db, "--verbosity", "3", "--trace-node", host)
+    assert r.returncode == 0, r.stderr
+    con = sqlite3.connect(db)
+    calls = con.execute("SELECT count(*) FROM io WHERE dir = 'records'").fetchone()[0]
+    outs = con.execute("SELECT count(*) FROM io WHERE dir = 'out'").fetchone()[0]
+    con.close()
+    assert calls >= 2 and outs > 50
+    assert flocksim.lib().fl_sim_trace_verify(str(db).encode(), host) == outs
