@@ -248,7 +248,10 @@ static void lookup(fl_sim *s) {
   rec_op *o = op_new(s, FL_SIM_REC_LOOKUP, host, t);
   if (o == NULL) return;
   o->expect = malloc(FL_SIM_REC_ANNOUNCERS_MAX * 32);
-  if (o->expect == NULL) return;
+  if (o->expect == NULL) {
+    op_started(s, o, FL_ERR_NOMEM, 0, r->topics + 32 * (size_t)t); /* counted as refused */
+    return;
+  }
   for (uint32_t j = 0; j < r->cfg.announcers; j++) {
     const rec_slot *sl = &r->slots[t * r->cfg.announcers + j];
     if (sl->held && sl->announced && s->hosts[sl->host].live)
