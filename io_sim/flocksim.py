@@ -47,7 +47,9 @@ u8, u16, u32, u64, i32, i64 = (ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32,
 P = ctypes.c_void_p
 DROP_REASONS = ["loss", "partition", "queue", "inflight", "no_route", "no_socket",
                 "host_down", "nat_filter", "nat_full", "hairpin", "inbox"]
-KINDS = {"raw": 0, "dht": 1}
+KINDS = {"raw": 0, "dht": 1, "hyperdht": 2}
+REC_KINDS = ["announce", "lookup", "mutable_put", "mutable_get", "immutable_put",
+             "immutable_get"]
 BEHAVIOUR = {"endpoint-independent": 0, "address-dependent": 1,
              "address-and-port-dependent": 2}
 PORTS = {"preserve": 0, "sequential": 1, "random": 2}
@@ -83,6 +85,27 @@ class Stats(ctypes.Structure):
                            "joins", "leaves", "crashes", "addr_changes", "queries_started",
                            "queries_done", "queries_ok", "node_errors", "drain_overruns",
                            "node_queue_drops", "node_check_failures")]
+
+
+class RecordsConfig(ctypes.Structure):
+    _fields_ = [("topics", u32), ("announcers", u32), ("announce_start_us", u64),
+                ("announce_spread_us", u64), ("refresh_us", u64), ("replace", i32),
+                ("lookups", u32), ("lookups_start_us", u64), ("lookups_spread_us", u64),
+                ("mutables", u32), ("immutables", u32), ("values_start_us", u64),
+                ("values_spread_us", u64), ("get_delay_us", u64), ("value_bytes", u32),
+                ("_pad", u32)]
+
+
+class RecordsOp(ctypes.Structure):
+    _fields_ = [("kind", i32), ("ok", i32), ("code", i32)] + [
+        (n, u32) for n in ("host", "item", "hops", "acked", "expected", "found", "extra")] + [
+        ("start_us", u64), ("end_us", u64), ("all_us", u64)]
+
+
+class RecordsStore(ctypes.Structure):
+    _fields_ = [(n, u64) for n in (
+        "nodes", "records", "records_max", "values", "value_bytes", "mem_bytes", "mem_max",
+        "mem_base", "announce_rounds", "refreshes", "replacements", "refused", "skipped_gets")]
 
 
 class SimError(Exception):
@@ -142,6 +165,10 @@ def lib():
         "fl_sim_set_inflight_max": (ctypes.c_int, P, u64),
         "fl_sim_trace_verify": (i64, ctypes.c_char_p, ctypes.c_int),
         "fl_sim_check": (ctypes.c_int, P),
+        "fl_sim_set_records": (ctypes.c_int, P, ctypes.POINTER(RecordsConfig)),
+        "fl_sim_records_count": (u32, P),
+        "fl_sim_records_get": (ctypes.c_int, P, u32, ctypes.POINTER(RecordsOp)),
+        "fl_sim_records_store_get": (ctypes.c_int, P, ctypes.POINTER(RecordsStore)),
         "fl_version": (ctypes.c_char_p,),
     }
     for name, (res, *args) in sigs.items():
@@ -224,6 +251,18 @@ class Sim:
             out.append((h.value, s.value, e.value, hops.value, ok.value))
         return out
 
+    def records_ops(self):
+        op, out = RecordsOp(), []
+        for i in range(self.L.fl_sim_records_count(self.p)):
+            check(self.L.fl_sim_records_get(self.p, i, ctypes.byref(op)), "records_get")
+            out.append({n: getattr(op, n) for n, _ in RecordsOp._fields_})
+        return out
+
+    def records_store(self):
+        st = RecordsStore()
+        check(self.L.fl_sim_records_store_get(self.p, ctypes.byref(st)), "records_store_get")
+        return {n: getattr(st, n) for n, _ in RecordsStore._fields_}
+
 
 # ---------------------------------------------------------------------------
 # Scenarios
@@ -288,7 +327,7 @@ SCHEMA = {
             "duration_s": (_num(1, 10**7), 600, "virtual seconds to run"),
             "name": (lambda v: None if isinstance(v, str) else "must be a string", "", "label")},
     "nodes": {"count": (_num(1, 1 << 20, True), 100, "hosts spawned at the start"),
-              "kind": (_choice(KINDS), "dht", "node kind: dht (fl_node) or raw"),
+              "kind": (_choice(KINDS), "dht", "node kind: dht (fl_node), hyperdht (+ fl_hyperdht) or raw"),
               "bootstrap": (_num(0, 16, True), 3, "public bootstrap hosts among them"),
               "mode": (_choice(MODES), "adaptive",
                        "dht-rpc mode of public hosts (NATed ones stay adaptive)"),
@@ -326,6 +365,21 @@ SCHEMA = {
     "workload": {"lookups": (_num(0, 10**7, True), 0, "FIND_NODE lookups to random targets"),
                  "lookups_start_s": (_num(0, 10**7), 60, "first lookup"),
                  "lookups_spread_s": (_num(0, 10**7), 60, "lookups spread evenly over this")},
+    "records": {"topics": (_num(0, 1 << 16, True), 0, "topics announced (kind hyperdht)"),
+                "announcers": (_num(1, 16, True), 3, "announcers per topic"),
+                "announce_start_s": (_num(0, 10**7), 60, "first announce"),
+                "announce_spread_s": (_num(0, 10**7), 60, "announces spread evenly over this"),
+                "refresh_s": (_num(0, 10**7), 600, "re-announce interval (0 = once)"),
+                "replace": (_bool, True, "a departed announcer's slot goes to a new live host"),
+                "lookups": (_num(0, 10**6, True), 0, "lookups of random topics"),
+                "lookups_start_s": (_num(0, 10**7), 300, "first lookup"),
+                "lookups_spread_s": (_num(0, 10**7), 300, "lookups spread evenly over this"),
+                "mutables": (_num(0, 10**6, True), 0, "mutable values put, each got once"),
+                "immutables": (_num(0, 10**6, True), 0, "immutable values put, each got once"),
+                "values_start_s": (_num(0, 10**7), 300, "first put"),
+                "values_spread_s": (_num(0, 10**7), 300, "puts spread evenly over this"),
+                "get_delay_s": (_num(0, 10**7), 60, "a value is got this long after its put"),
+                "value_bytes": (_num(1, 1000, True), 100, "bytes per value")},
     "partition": {"start_s": (_num(0, 10**7), 0, "partition starts"),
                   "end_s": (_num(0, 10**7), 60, "partition heals"),
                   "fraction": (_num(0, 1), 0.5, "share of addresses on the cut-off side")},
@@ -418,6 +472,11 @@ def load_scenario(path, text=None):
             fail("partition", i, "end_s", "must be > start_s")
     if cfg["churn"]["end_s"] < cfg["churn"]["start_s"]:
         fail("churn", 0, "end_s", "must be >= start_s")
+    rc = cfg["records"]
+    if "records" in raw and cfg["nodes"]["kind"] != "hyperdht":
+        fail("records", 0, None, 'needs [nodes] kind = "hyperdht"')
+    if rc["lookups"] and not rc["topics"]:
+        fail("records", 0, "lookups", "needs topics > 0")
     return cfg, text
 
 
@@ -475,6 +534,15 @@ def configure(sim, cfg, nodes=None):
     if lookups:
         sim.schedule_lookups(lookups, int(wl["lookups_start_s"] * US),
                              int(wl["lookups_spread_s"] * US))
+    r = cfg["records"]
+    if r["topics"] or r["mutables"] or r["immutables"]:
+        rc = RecordsConfig(r["topics"], r["announcers"], int(r["announce_start_s"] * US),
+                           int(r["announce_spread_s"] * US), int(r["refresh_s"] * US),
+                           int(r["replace"]), r["lookups"], int(r["lookups_start_s"] * US),
+                           int(r["lookups_spread_s"] * US), r["mutables"], r["immutables"],
+                           int(r["values_start_s"] * US), int(r["values_spread_s"] * US),
+                           int(r["get_delay_s"] * US), r["value_bytes"], 0)
+        sim.set_records(ctypes.byref(rc))
     if cfg["metrics"]["period_s"]:
         sim.set_metrics_period(int(cfg["metrics"]["period_s"] * US))
     return count
@@ -566,8 +634,46 @@ def summarise(sim, cfg, seed, count, wall):
         "heap_high": st.heap_high, "inflight_high": st.inflight_high,
         "nat_mappings_high": st.nat_mappings_high, "node_errors": st.node_errors,
         "node_queue_drops": st.node_queue_drops,
+        "records": records_summary(sim, pct) if sim.L.fl_sim_records_count(sim.p) else None,
         "fingerprint": sim.fingerprint(),
     }
+
+
+def records_summary(sim, pct):
+    """The records workload: per kind started/done/ok; for lookups the share
+    that found every live announcer (over those with at least one), hops,
+    latency and time to the last announcer; the store over live nodes."""
+    ops = sim.records_ops()
+    out = {}
+    for k, name in enumerate(REC_KINDS):
+        mine = [o for o in ops if o["kind"] == k]
+        if not mine:
+            continue
+        done = [o for o in mine if o["ok"] >= 0]
+        ok = [o for o in mine if o["ok"] == 1]
+        d = {"started": len(mine), "done": len(done), "ok": len(ok),
+             "success_rate": round(len(ok) / len(done), 4) if done else None}
+        if name == "lookup":
+            real = [o for o in done if o["expected"] > 0]
+            full = [o for o in real if o["ok"] == 1]
+            d |= {"with_announcers": len(real), "found_all": len(full),
+                  "found_all_rate": round(len(full) / len(real), 4) if real else None,
+                  "announcers_expected": sum(o["expected"] for o in real),
+                  "announcers_found": sum(o["found"] for o in real),
+                  "stale_replies": sum(o["extra"] for o in done),
+                  "hops": pct([o["hops"] for o in done]),
+                  "latency_ms": pct([(o["end_us"] - o["start_us"]) / 1000 for o in done]),
+                  "all_found_ms": pct([(o["all_us"] - o["start_us"]) / 1000 for o in full
+                                       if o["all_us"]])}
+        elif name in ("announce", "mutable_put", "immutable_put"):
+            d["acked"] = pct([o["acked"] for o in done])
+        out[name] = d
+    st = sim.records_store()
+    n = max(st["nodes"], 1)
+    out["store"] = st | {"records_per_node": round(st["records"] / n, 2),
+                         "mem_per_node": round(st["mem_bytes"] / n),
+                         "store_growth_per_node": round((st["mem_bytes"] - st["mem_base"]) / n)}
+    return out
 
 
 def print_summary(s, out=sys.stdout):
@@ -593,6 +699,32 @@ def print_summary(s, out=sys.stdout):
                    f"{s['node_errors']}, heap high {s['heap_high']}, in flight high "
                    f"{s['inflight_high']}, NAT mappings high {s['nat_mappings_high']}"),
     ]
+    rec = s.get("records")
+    if rec:
+        for name in REC_KINDS:
+            d = rec.get(name)
+            if not d:
+                continue
+            line = f"{d['started']} started, {d['done']} done, {d['ok']} ok"
+            if d["success_rate"] is not None:
+                line += f" ({100 * d['success_rate']:.1f}%)"
+            if name == "lookup":
+                line += (f"; found every live announcer in {d['found_all']}/{d['with_announcers']}"
+                         + (f" ({100 * d['found_all_rate']:.1f}%)" if d["found_all_rate"] is not None
+                            else "") + f", announcers {d['announcers_found']}/"
+                         f"{d['announcers_expected']}, stale replies {d['stale_replies']}, hops "
+                         f"{fmt(d['hops'])}, latency {fmt(d['latency_ms'], ' ms')}")
+            elif "acked" in d:
+                line += f"; stored at {fmt(d['acked'])} nodes"
+            rows.append((name, line))
+        st = rec["store"]
+        rows.append(("store", f"{st['nodes']} live nodes: {st['records']} peer records "
+                     f"({st['records_per_node']}/node, max {st['records_max']}), {st['values']} "
+                     f"values ({st['value_bytes']} B); records layer memory "
+                     f"{st['mem_per_node']} B/node (max {st['mem_max']}; above the empty layer "
+                     f"{st['store_growth_per_node']} B/node); {st['announce_rounds']} "
+                     f"announce rounds, {st['replacements']} announcers replaced, "
+                     f"{st['refused']} starts refused, {st['skipped_gets']} gets skipped"))
     for k, v in rows:
         print(f"{k:<12} {v}", file=out)
 

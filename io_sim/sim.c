@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flock/hyperdht.h"
 #include "sim_internal.h"
 
 size_t fl_sim_hosts_max(void) { return FL_SIM_HOSTS_MAX; }
@@ -71,9 +72,11 @@ fl_sim *fl_sim_new(uint64_t seed) {
   fl_drbg_fork(&s->root, &s->nat);
   fl_drbg_fork(&s->root, &s->churn);
   fl_drbg_fork(&s->root, &s->work);
+  fl_drbg_fork(&s->root, &s->recs); /* last: the streams above stay as they were */
   crypto_generichash_init(&s->fp, NULL, 0, 32);
   s->ops[FL_SIM_KIND_RAW] = &sim_raw_ops;
   s->ops[FL_SIM_KIND_DHT] = &sim_dht_ops;
+  s->ops[FL_SIM_KIND_HYPERDHT] = &sim_hyperdht_ops;
   s->lat_model = FL_SIM_LAT_CONSTANT;
   s->lat_a = 20000;
   s->nregions = 1;
@@ -84,6 +87,7 @@ fl_sim *fl_sim_new(uint64_t seed) {
 void fl_sim_free(fl_sim *s) {
   if (s == NULL) return;
   sim_rec_free(s);
+  sim_records_free(s);
   for (uint32_t i = 0; i < s->nhosts; i++)
     if (s->hosts[i].node) s->ops[s->hosts[i].kind]->destroy(s->hosts[i].node);
   for (uint32_t i = 0; i < s->nnats; i++) sim_nat_deinit(&s->nats[i]);
@@ -178,6 +182,8 @@ static void handle_node_event(fl_sim *s, uint32_t id, const fl_event *ev) {
   uint32_t hops;
   if (ops->query_done && ops->query_done(ev, &qid, &ok, &hops) == 1)
     sim_query_done(s, id, qid, ok, hops);
+  else if (ev->type >= FL_EVENT_HYPERDHT_PEER && ev->type < FL_EVENT_HYPERDHT_PEER + 100)
+    sim_records_node_event(s, id, ev);
 }
 
 static void arm_timer(fl_sim *s, uint32_t id, int after_fire) {
@@ -450,6 +456,7 @@ int fl_sim_host_leave(fl_sim *s, int host, int graceful) {
   s->st.leaves++;
   if (!graceful) s->st.crashes++;
   sim_fp(s, 11, (uint32_t)host, (uint64_t)graceful, 0, NULL, 0);
+  sim_records_host_left(s, (uint32_t)host);
   sim_rec_event(s, graceful ? "leave" : "crash", (uint32_t)host, 0, 0, NULL);
   sim_rec_host(s, (uint32_t)host);
   return 0;

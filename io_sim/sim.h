@@ -63,8 +63,9 @@ typedef struct fl_sim fl_sim;
 FL_API size_t fl_sim_hosts_max(void);
 FL_API size_t fl_sim_nat_mappings_max(void);
 
-/* Node kinds. */
-enum { FL_SIM_KIND_RAW = 0, FL_SIM_KIND_DHT = 1, FL_SIM_KINDS = 2 };
+/* Node kinds. HYPERDHT: an fl_node with an fl_hyperdht (the records layer)
+ * on it, which the records workload below drives. */
+enum { FL_SIM_KIND_RAW = 0, FL_SIM_KIND_DHT = 1, FL_SIM_KIND_HYPERDHT = 2, FL_SIM_KINDS = 3 };
 
 /* RFC 4787 behaviours. Mapping (section 4.1) and filtering (section 5). */
 enum {
@@ -303,6 +304,82 @@ FL_API uint32_t fl_sim_query_count(const fl_sim *s);
 FL_API FL_MUST_CHECK int fl_sim_query_get(const fl_sim *s, uint32_t i, uint32_t *host,
                                           uint64_t *start_us, uint64_t *end_us, uint32_t *hops,
                                           int32_t *ok);
+
+/* ---- The records workload (hosts of kind FL_SIM_KIND_HYPERDHT) --------------- */
+
+/* Topics x announcers: 64 Ki announce slots; records-churn needs 3,000. */
+#define FL_SIM_REC_SLOTS_MAX (64u << 10)
+/* Announcers per topic: a lookup keeps their keys while it runs. */
+#define FL_SIM_REC_ANNOUNCERS_MAX 16u
+/* Workload operations over a run (announces, lookups, puts, gets, each
+ * ~100 B of record): 4 Mi, as FL_SIM_LOOKUPS_MAX; set_records refuses a plan
+ * past it, and operations past it during the run (announcer replacements)
+ * are not started and counted in fl_sim_records_store.refused. */
+#define FL_SIM_REC_OPS_MAX (4u << 20)
+
+typedef struct fl_sim_records_config {
+  uint32_t topics;              /* topics announced */
+  uint32_t announcers;          /* per topic, random live hosts (<= ANNOUNCERS_MAX) */
+  uint64_t announce_start_us;   /* announces spread evenly over [start, start + spread) */
+  uint64_t announce_spread_us;
+  uint64_t refresh_us;          /* re-announce interval (0 = announce once) */
+  int32_t replace;              /* 1 = a departed announcer's slot goes to a new live host */
+  uint32_t lookups;             /* lookups of random topics from random live hosts */
+  uint64_t lookups_start_us;
+  uint64_t lookups_spread_us;
+  uint32_t mutables;            /* mutable values put (seq 1), each got once later */
+  uint32_t immutables;          /* immutable values put, each got once later */
+  uint64_t values_start_us;     /* puts spread evenly over [start, start + spread) */
+  uint64_t values_spread_us;
+  uint64_t get_delay_us;        /* a value is got this long after its put started */
+  uint32_t value_bytes;         /* 1..FL_HYPERDHT_VALUE_MAX */
+  uint32_t _pad;
+} fl_sim_records_config;
+
+/* Schedule the workload (once per simulation). FL_ERR_INVALID for a bad
+ * config or a second call, FL_ERR_LIMIT past the limits above. */
+FL_API FL_MUST_CHECK int fl_sim_set_records(fl_sim *s, const fl_sim_records_config *c);
+
+enum {
+  FL_SIM_REC_ANNOUNCE = 0, FL_SIM_REC_LOOKUP = 1, FL_SIM_REC_MUTABLE_PUT = 2,
+  FL_SIM_REC_MUTABLE_GET = 3, FL_SIM_REC_IMMUTABLE_PUT = 4, FL_SIM_REC_IMMUTABLE_GET = 5,
+  FL_SIM_REC_KINDS = 6
+};
+
+/* One workload operation. ok: -1 pending, 0 failed, 1 succeeded, where
+ * success is: announce — its first round stored the record on >= 1 node
+ * (end_us = that round's end); lookup — every announcer of the topic that
+ * was live and had announced when the lookup started was found; put — >= 1
+ * node acknowledged; get — the value came back intact (mutable: seq 1 and
+ * a valid signature). code: the DONE code, or the start call's error. */
+typedef struct fl_sim_records_op {
+  int32_t kind, ok, code;
+  uint32_t host, item;      /* item: slot (announce), topic (lookup), value index */
+  uint32_t hops;            /* lookup: referrals of its query */
+  uint32_t acked;           /* announce/put: nodes that stored it */
+  uint32_t expected, found; /* lookup: live announcers, and how many were found */
+  uint32_t extra;           /* lookup: peer replies naming no live announcer */
+  uint64_t start_us, end_us;
+  uint64_t all_us;          /* lookup: when the last expected announcer was found */
+} fl_sim_records_op;
+
+FL_API uint32_t fl_sim_records_count(const fl_sim *s);
+FL_API FL_MUST_CHECK int fl_sim_records_get(const fl_sim *s, uint32_t i, fl_sim_records_op *out);
+
+/* The records layer over the live hyperdht hosts, now. */
+typedef struct fl_sim_records_store {
+  uint64_t nodes;                   /* live hosts of kind HYPERDHT */
+  uint64_t records, records_max;    /* peer records stored: sum, most on one node */
+  uint64_t values, value_bytes;     /* mutable + immutable entries and their bytes */
+  uint64_t mem_bytes, mem_max;      /* fl_hyperdht's allocations: sum, most on one node */
+  uint64_t mem_base;                /* ...of which the empty layers' (at creation): sum */
+  uint64_t announce_rounds, refreshes; /* ANNOUNCED events, and those after the first */
+  uint64_t replacements;            /* slots handed to a new host after its announcer left */
+  uint64_t refused;                 /* start calls that failed (counted, not retried) */
+  uint64_t skipped_gets;            /* gets not run because their put had failed */
+} fl_sim_records_store;
+
+FL_API FL_MUST_CHECK int fl_sim_records_store_get(const fl_sim *s, fl_sim_records_store *out);
 
 /* ---- Recorder ------------------------------------------------------------------ */
 

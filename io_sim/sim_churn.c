@@ -307,8 +307,10 @@ void sim_churn_event(fl_sim *s, const sim_ev *ev) {
       }
       break;
     case SIM_EV_LOOKUP: lookup(s); break;
+    case SIM_EV_RECORDS: sim_records_event(s, ev); break;
     case SIM_EV_METRICS:
       sim_metrics(s);
+      sim_records_metrics(s);
       (void)sim_push(s, s->now_us + s->metrics_period_us, SIM_EV_METRICS, 0, 0, NULL);
       break;
     default: assert(0 && "unknown event type");

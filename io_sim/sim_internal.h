@@ -35,7 +35,8 @@ enum {
   SIM_EV_ADDR,        /* a = host */
   SIM_EV_ARRIVAL,     /* churn: the next Poisson join */
   SIM_EV_LOOKUP,      /* a = lookup number */
-  SIM_EV_METRICS
+  SIM_EV_METRICS,
+  SIM_EV_RECORDS      /* records workload: a = index, b = FL_SIM_REC_* step */
 };
 
 typedef struct sim_packet {
@@ -122,7 +123,8 @@ typedef struct sim_profile {
   fl_sim_nat_config cfg;
 } sim_profile;
 
-struct sim_rec; /* sim_rec.c */
+struct sim_rec;     /* sim_rec.c */
+struct sim_records; /* sim_records.c */
 
 struct fl_sim {
   uint64_t now_us, seq;
@@ -169,6 +171,9 @@ struct fl_sim {
   int node_mode;
   int paranoid;
 
+  struct sim_records *records;
+  fl_drbg recs;           /* the records workload's draws (forked last) */
+
   struct sim_rec *rec;
   uint8_t buf[FL_DGRAM_BYTES_MAX];
 };
@@ -211,6 +216,22 @@ int sim_nat_in(fl_sim *s, uint32_t nat, uint16_t ext_port, uint32_t rem_ip, uint
 /* sim_raw.c, sim_dht.c */
 extern const fl_sim_node_ops sim_raw_ops;
 extern const fl_sim_node_ops sim_dht_ops;
+extern const fl_sim_node_ops sim_hyperdht_ops;
+struct fl_hyperdht;
+struct fl_hyperdht_stats;
+/* A hyperdht host's records layer (now_us: the time of the call to come). */
+struct fl_hyperdht *sim_hd_records(void *node, uint64_t now_us);
+void sim_hd_store(const void *node, struct fl_hyperdht_stats *st, uint64_t *mem_bytes,
+                  uint64_t *mem_base);
+
+/* sim_records.c */
+enum { STEP_ANNOUNCE = 0, STEP_LOOKUP, STEP_MPUT, STEP_MGET, STEP_IPUT, STEP_IGET };
+int sim_records_replay(void *node, uint64_t now_us, uint32_t step, const uint8_t *d, size_t len);
+void sim_records_event(fl_sim *s, const sim_ev *ev);          /* SIM_EV_RECORDS */
+void sim_records_node_event(fl_sim *s, uint32_t host, const fl_event *ev); /* types 200-299 */
+void sim_records_host_left(fl_sim *s, uint32_t host);
+void sim_records_metrics(fl_sim *s);
+void sim_records_free(fl_sim *s);
 int sim_raw_queue(void *node, const fl_addr *to, const uint8_t *data, size_t len);
 int sim_raw_pop(void *node, fl_addr *from, uint8_t *buf, size_t cap);
 
@@ -230,6 +251,8 @@ void sim_rec_dgram(fl_sim *s, const sim_packet *p, uint32_t dst_host, int outcom
 void sim_rec_io(fl_sim *s, uint32_t host, const char *dir, uint32_t sock, const fl_addr *addr,
                 const uint8_t *data, size_t len);
 void sim_rec_metrics(fl_sim *s, uint64_t live, uint64_t fill, uint64_t mem);
+void sim_rec_records_op(fl_sim *s, const fl_sim_records_op *op);
+void sim_rec_store(fl_sim *s, const fl_sim_records_store *st);
 int sim_rec_level(const fl_sim *s);
 int sim_rec_traced(const fl_sim *s, uint32_t host);
 

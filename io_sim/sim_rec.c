@@ -22,7 +22,7 @@ static const char SCHEMA[] =
     "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
     "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS nodes; DROP TABLE IF EXISTS events;"
     "DROP TABLE IF EXISTS queries; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS datagrams;"
-    "DROP TABLE IF EXISTS io;"
+    "DROP TABLE IF EXISTS io; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS store;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE nodes(id INTEGER PRIMARY KEY, kind INTEGER, addr TEXT, public_ip TEXT,"
     " nat TEXT, nat_id INTEGER, region INTEGER, joined_us INTEGER, left_us INTEGER, leave TEXT);"
@@ -36,9 +36,16 @@ static const char SCHEMA[] =
     "CREATE TABLE datagrams(t_us INTEGER, src INTEGER, dst INTEGER, from_addr TEXT,"
     " to_addr TEXT, len INTEGER, outcome TEXT);"
     "CREATE TABLE io(seq INTEGER PRIMARY KEY, node INTEGER, t_us INTEGER, dir TEXT,"
-    " sock INTEGER, addr TEXT, data BLOB);";
+    " sock INTEGER, addr TEXT, data BLOB);"
+    "CREATE TABLE records(kind TEXT, node INTEGER, item INTEGER, start_us INTEGER,"
+    " end_us INTEGER, latency_us INTEGER, ok INTEGER, code INTEGER, hops INTEGER,"
+    " acked INTEGER, expected INTEGER, found INTEGER, extra INTEGER, all_us INTEGER);"
+    "CREATE TABLE store(t_us INTEGER, nodes INTEGER, records INTEGER, records_max INTEGER,"
+    " \"values\" INTEGER, value_bytes INTEGER, mem_bytes INTEGER, mem_max INTEGER,"
+    " announce_rounds INTEGER, replacements INTEGER);";
 
-enum { ST_META, ST_NODE, ST_EVENT, ST_QUERY, ST_METRICS, ST_DGRAM, ST_IO, ST_BEGIN, ST_COMMIT, ST_N };
+enum { ST_META, ST_NODE, ST_EVENT, ST_QUERY, ST_METRICS, ST_DGRAM, ST_IO, ST_RECORDS, ST_STORE,
+       ST_BEGIN, ST_COMMIT, ST_N };
 
 static const char *const SQL[ST_N] = {
     "INSERT OR REPLACE INTO meta VALUES(?,?)",
@@ -48,6 +55,8 @@ static const char *const SQL[ST_N] = {
     "INSERT INTO metrics VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO datagrams VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO io(node,t_us,dir,sock,addr,data) VALUES(?,?,?,?,?,?)",
+    "INSERT INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO store VALUES(?,?,?,?,?,?,?,?,?,?)",
     "BEGIN",
     "COMMIT",
 };
@@ -259,5 +268,38 @@ void sim_rec_metrics(fl_sim *s, uint64_t live, uint64_t fill, uint64_t mem) {
   sqlite3_bind_int64(st, 10, (sqlite3_int64)s->st.delivered);
   sqlite3_bind_int64(st, 11, (sqlite3_int64)dropped);
   sqlite3_bind_int64(st, 12, (sqlite3_int64)s->st.nat_mappings);
+  end_row(s, st);
+}
+
+static const char *const REC_KIND[FL_SIM_REC_KINDS] = {
+    "announce", "lookup", "mutable_put", "mutable_get", "immutable_put", "immutable_get"};
+
+void sim_rec_records_op(fl_sim *s, const fl_sim_records_op *o) {
+  if (s->rec == NULL || o->kind < 0 || o->kind >= FL_SIM_REC_KINDS) return;
+  sqlite3_stmt *st = begin_row(s, ST_RECORDS);
+  sqlite3_bind_text(st, 1, REC_KIND[o->kind], -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, o->host);
+  sqlite3_bind_int64(st, 3, o->item);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)o->start_us);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)o->end_us);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)(o->end_us - o->start_us));
+  sqlite3_bind_int(st, 7, o->ok);
+  sqlite3_bind_int(st, 8, o->code);
+  sqlite3_bind_int64(st, 9, o->hops);
+  sqlite3_bind_int64(st, 10, o->acked);
+  sqlite3_bind_int64(st, 11, o->expected);
+  sqlite3_bind_int64(st, 12, o->found);
+  sqlite3_bind_int64(st, 13, o->extra);
+  if (o->all_us) sqlite3_bind_int64(st, 14, (sqlite3_int64)(o->all_us - o->start_us));
+  end_row(s, st);
+}
+
+void sim_rec_store(fl_sim *s, const fl_sim_records_store *c) {
+  if (s->rec == NULL) return;
+  sqlite3_stmt *st = begin_row(s, ST_STORE);
+  const uint64_t v[] = {s->now_us,   c->nodes,     c->records, c->records_max,
+                        c->values,   c->value_bytes, c->mem_bytes, c->mem_max,
+                        c->announce_rounds, c->replacements};
+  for (int i = 0; i < 10; i++) sqlite3_bind_int64(st, i + 1, (sqlite3_int64)v[i]);
   end_row(s, st);
 }

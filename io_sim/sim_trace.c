@@ -109,6 +109,8 @@ static int step(replay *r, sqlite3_stmt *st, int host) {
     rc = r->ops->close(r->node, t);
   } else if (strcmp(dir, "send") == 0 && have_addr) {
     rc = sim_raw_queue(r->node, &a, data, len);
+  } else if (strcmp(dir, "records") == 0 && r->ops == &sim_hyperdht_ops) {
+    rc = sim_records_replay(r->node, t, sock, data, len);
   } else if (strcmp(dir, "lookup") == 0 && r->ops->lookup && len == 32) {
     uint64_t qid;
     rc = r->ops->lookup(r->node, t, data, &qid);
