@@ -218,16 +218,16 @@ static crypto_secretstream_xchacha20poly1305_state *sstate(fl_sstream *st) {
   return (crypto_secretstream_xchacha20poly1305_state *)(void *)st->opaque;
 }
 
-int fl_crypto_sstream_init_push(fl_sstream *st, const uint8_t header[FL_SSTREAM_HEADER_BYTES],
+int fl_crypto_sstream_push_init(fl_sstream *st, const uint8_t header[FL_SSTREAM_HEADER_BYTES],
                                 const uint8_t key[FL_SSTREAM_KEY_BYTES]) {
   /* libsodium's init_push draws a header from the global generator, then
    * derives the state from (key, header) exactly as init_pull does; so with
    * the header from our DRBG, init_pull gives the very state init_push would.
    * crypto_test.c checks both yield the same stream. */
-  return fl_crypto_sstream_init_pull(st, header, key);
+  return fl_crypto_sstream_pull_init(st, header, key);
 }
 
-int fl_crypto_sstream_init_pull(fl_sstream *st, const uint8_t header[FL_SSTREAM_HEADER_BYTES],
+int fl_crypto_sstream_pull_init(fl_sstream *st, const uint8_t header[FL_SSTREAM_HEADER_BYTES],
                                 const uint8_t key[FL_SSTREAM_KEY_BYTES]) {
   if (st == NULL || header == NULL || key == NULL) return FL_ERR_INVALID;
   memset(st, 0, sizeof *st);

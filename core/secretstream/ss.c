@@ -224,7 +224,7 @@ int ss_setup(fl_ss *ss, uint64_t now_us, const fl_ss_handshake *hs) {
   memcpy(ss->pk, hs->public_key, sizeof ss->pk);
   memcpy(ss->rpk, hs->remote_public_key, sizeof ss->rpk);
   ss->have_pk = ss->have_rpk = true;
-  int rc = fl_crypto_sstream_init_push(&ss->push, ss->header, hs->tx);
+  int rc = fl_crypto_sstream_push_init(&ss->push, ss->header, hs->tx);
   if (rc == 0) rc = ss_box_setup(ss);
   if (rc != 0) return ss_fail(ss, rc, "key set-up failed");
   uint8_t *p = ss_tx_reserve(ss, FL_SS_PREFIX_BYTES + FL_SS_IDHEADER_BYTES, true, &rc);
@@ -377,7 +377,7 @@ static int ss_on_header(fl_ss *ss, const uint8_t *body) {
   if (rc != 0) return ss_fail(ss, rc, "stream id");
   if (fl_crypto_memcmp(expect, body, FL_SS_ID_BYTES) != 0)
     return ss_fail(ss, FL_ERR_PROTOCOL, "Invalid header received");
-  rc = fl_crypto_sstream_init_pull(&ss->pull, body + FL_SS_ID_BYTES, ss->rx_key);
+  rc = fl_crypto_sstream_pull_init(&ss->pull, body + FL_SS_ID_BYTES, ss->rx_key);
   if (rc != 0) return ss_fail(ss, rc, "secretstream init_pull failed");
   fl_crypto_memzero(ss->rx_key, sizeof ss->rx_key);
   ss->phase = SS_PHASE_DATA;

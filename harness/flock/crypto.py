@@ -93,8 +93,8 @@ _aead_enc = bind("fl_crypto_aead_encrypt", _int, _buf, _sz, _szp, _u8p, _sz, _u8
 _aead_dec = bind("fl_crypto_aead_decrypt", _int, _buf, _sz, _szp, _u8p, _sz, _u8p, _sz, _u8p, _u8p)
 _box_seal = bind("fl_crypto_secretbox_seal", _int, _buf, _sz, _u8p, _sz, _u8p, _u8p)
 _box_open = bind("fl_crypto_secretbox_open", _int, _buf, _sz, _u8p, _sz, _u8p, _u8p)
-_ss_init_push = bind("fl_crypto_sstream_init_push", _int, _SStreamP, _u8p, _u8p)
-_ss_init_pull = bind("fl_crypto_sstream_init_pull", _int, _SStreamP, _u8p, _u8p)
+_ss_init_push = bind("fl_crypto_sstream_push_init", _int, _SStreamP, _u8p, _u8p)
+_ss_init_pull = bind("fl_crypto_sstream_pull_init", _int, _SStreamP, _u8p, _u8p)
 _ss_push = bind("fl_crypto_sstream_push", _int, _SStreamP, _buf, _sz, _szp, _u8p, _sz, _u8p, _sz,
                 ctypes.c_uint8)
 _ss_pull = bind("fl_crypto_sstream_pull", _int, _SStreamP, _buf, _sz, _szp,

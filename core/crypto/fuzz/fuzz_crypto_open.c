@@ -44,8 +44,8 @@ static void fuzz_secretbox(const uint8_t *d, size_t n, uint8_t *m, uint8_t *c) {
 
 static void fuzz_sstream(const uint8_t *d, size_t n, uint8_t *m, uint8_t *c) {
   fl_sstream push, pull, before;
-  FZ_CHECK(fl_crypto_sstream_init_push(&push, nonce, key) == 0);
-  FZ_CHECK(fl_crypto_sstream_init_pull(&pull, nonce, key) == 0);
+  FZ_CHECK(fl_crypto_sstream_push_init(&push, nonce, key) == 0);
+  FZ_CHECK(fl_crypto_sstream_pull_init(&pull, nonce, key) == 0);
   before = pull;
   size_t mlen = 1, clen = 0;
   uint8_t tag = 9;

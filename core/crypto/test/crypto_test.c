@@ -525,8 +525,8 @@ static void sstream_pair(fl_sstream *push, fl_sstream *pull, uint8_t salt) {
   test_rng_init(salt);
   fl_drbg_bytes(&test_rng, key, 32);
   fl_drbg_bytes(&test_rng, header, 24);
-  if (fl_crypto_sstream_init_push(push, header, key) != 0) abort();
-  if (fl_crypto_sstream_init_pull(pull, header, key) != 0) abort();
+  if (fl_crypto_sstream_push_init(push, header, key) != 0) abort();
+  if (fl_crypto_sstream_pull_init(pull, header, key) != 0) abort();
 }
 
 static void test_sstream_init_push_is_hchacha20_of_header(void) {
@@ -539,7 +539,7 @@ static void test_sstream_init_push_is_hchacha20_of_header(void) {
   fl_drbg_bytes(&test_rng, key, 32);
   fl_drbg_bytes(&test_rng, header, 24);
   fl_sstream st;
-  FL_CHECK_EQ(fl_crypto_sstream_init_push(&st, header, key), 0);
+  FL_CHECK_EQ(fl_crypto_sstream_push_init(&st, header, key), 0);
   FL_CHECK_EQ(crypto_core_hchacha20(k, header, key, NULL), 0);
   const crypto_secretstream_xchacha20poly1305_state *s =
       (const crypto_secretstream_xchacha20poly1305_state *)(const void *)st.opaque;
@@ -641,12 +641,12 @@ static void test_sstream_refuses_misuse(void) {
   fl_sstream push, pull;
   uint8_t key[32] = {0}, header[24] = {0}, m[8] = {0}, c[25], tag = 0;
   size_t clen = 0, mlen = 0;
-  FL_CHECK_EQ(fl_crypto_sstream_init_push(NULL, header, key), FL_ERR_INVALID);
-  FL_CHECK_EQ(fl_crypto_sstream_init_push(&push, NULL, key), FL_ERR_INVALID);
-  FL_CHECK_EQ(fl_crypto_sstream_init_push(&push, header, NULL), FL_ERR_INVALID);
-  FL_CHECK_EQ(fl_crypto_sstream_init_pull(&pull, NULL, key), FL_ERR_INVALID);
-  FL_CHECK_EQ(fl_crypto_sstream_init_push(&push, header, key), 0);
-  FL_CHECK_EQ(fl_crypto_sstream_init_pull(&pull, header, key), 0);
+  FL_CHECK_EQ(fl_crypto_sstream_push_init(NULL, header, key), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_crypto_sstream_push_init(&push, NULL, key), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_crypto_sstream_push_init(&push, header, NULL), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_crypto_sstream_pull_init(&pull, NULL, key), FL_ERR_INVALID);
+  FL_CHECK_EQ(fl_crypto_sstream_push_init(&push, header, key), 0);
+  FL_CHECK_EQ(fl_crypto_sstream_pull_init(&pull, header, key), 0);
   FL_CHECK_EQ(fl_crypto_sstream_push(&push, c, 24, &clen, m, 8, NULL, 0, 0), FL_ERR_BUFFER);
   FL_CHECK_EQ(fl_crypto_sstream_push(&push, c, 25, &clen, m, SIZE_MAX - 100, NULL, 0, 0),
               FL_ERR_RANGE);

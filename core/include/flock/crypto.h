@@ -153,10 +153,10 @@ typedef struct fl_sstream {
   _Alignas(16) uint8_t opaque[64]; /* libsodium's 52-byte state */
 } fl_sstream;
 
-FL_API FL_MUST_CHECK int fl_crypto_sstream_init_push(fl_sstream *st,
+FL_API FL_MUST_CHECK int fl_crypto_sstream_push_init(fl_sstream *st,
                                                      const uint8_t header[FL_SSTREAM_HEADER_BYTES],
                                                      const uint8_t key[FL_SSTREAM_KEY_BYTES]);
-FL_API FL_MUST_CHECK int fl_crypto_sstream_init_pull(fl_sstream *st,
+FL_API FL_MUST_CHECK int fl_crypto_sstream_pull_init(fl_sstream *st,
                                                      const uint8_t header[FL_SSTREAM_HEADER_BYTES],
                                                      const uint8_t key[FL_SSTREAM_KEY_BYTES]);
 /* The init calls return 0 or FL_ERR_INVALID (NULL argument).

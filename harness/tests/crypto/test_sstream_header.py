@@ -2,7 +2,7 @@
 stream as libsodium's own crypto_secretstream_xchacha20poly1305_init_push.
 
 libsodium's init_push draws its 24-byte header from the global generator,
-which the sans-IO core must never touch; so fl_crypto_sstream_init_push takes
+which the sans-IO core must never touch; so fl_crypto_sstream_push_init takes
 the header (from the node's DRBG) and derives the state from it. Here we call
 the real init_push of the system libsodium through ctypes, take the header it
 drew, build our push state from that header and the same key, and require
