@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_log.h"
+
 static int fl_test_failed_current;
 static int fl_test_passed_count;
 static int fl_test_failed_count;
@@ -31,9 +33,9 @@ static inline uint64_t fl_test_seed(void) {
 
 #define FL_FAIL_AT(file, line, ...)                                              \
   do {                                                                           \
-    fprintf(stderr, "  %s:%d: ", file, line);                                    \
-    fprintf(stderr, __VA_ARGS__);                                                \
-    fprintf(stderr, "\n");                                                       \
+    fl_test_err("  %s:%d: ", file, line);                                    \
+    fl_test_err(__VA_ARGS__);                                                \
+    fl_test_err("\n");                                                       \
     fl_test_failed_current = 1;                                                  \
   } while (0)
 
@@ -70,17 +72,17 @@ static inline uint64_t fl_test_seed(void) {
     fn();                                                                        \
     if (fl_test_failed_current) {                                                \
       fl_test_failed_count++;                                                    \
-      printf("FAIL %s (reproduce with FL_TEST_SEED=%" PRIu64 ")\n", #fn,         \
+      fl_test_log("FAIL %s (reproduce with FL_TEST_SEED=%" PRIu64 ")\n", #fn,         \
              fl_test_seed());                                                    \
     } else {                                                                     \
       fl_test_passed_count++;                                                    \
-      printf("ok   %s\n", #fn);                                                  \
+      fl_test_log("ok   %s\n", #fn);                                                  \
     }                                                                            \
     fflush(stdout);                                                              \
   } while (0)
 
 static inline int fl_test_done(void) {
-  printf("%d passed, %d failed\n", fl_test_passed_count, fl_test_failed_count);
+  fl_test_log("%d passed, %d failed\n", fl_test_passed_count, fl_test_failed_count);
   return fl_test_failed_count == 0 && fl_test_passed_count > 0 ? 0 : 1;
 }
 
@@ -88,7 +90,7 @@ static inline int fl_test_done(void) {
  * that is a bug in the test itself. */
 static inline void fl_test_hex(uint8_t *out, size_t n, const char *hex) {
   if (strlen(hex) != 2 * n) {
-    fprintf(stderr, "bad hex length in test: %s\n", hex);
+    fl_test_err("bad hex length in test: %s\n", hex);
     abort();
   }
   for (size_t i = 0; i < n; i++) {

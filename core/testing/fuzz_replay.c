@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "testing/fl_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,6 +63,6 @@ int main(int argc, char **argv) {
       runs++;
     }
   }
-  printf("replayed %u inputs\n", runs);
+  fl_test_log("replayed %u inputs\n", runs);
   return 0;
 }

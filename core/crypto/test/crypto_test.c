@@ -16,7 +16,7 @@ static void unhex(uint8_t *out, size_t len, const char *hex) {
   size_t bin_len = 0;
   int rc = sodium_hex2bin(out, len, hex, strlen(hex), NULL, &bin_len, NULL);
   if (rc != 0 || bin_len != len) {
-    fprintf(stderr, "bad hex vector (want %zu bytes): %.40s...\n", len, hex);
+    fl_test_err("bad hex vector (want %zu bytes): %.40s...\n", len, hex);
     abort();
   }
 }

@@ -193,7 +193,7 @@ static void test_drbg_uniform_unbiased_chi_square(void) {
   unsigned counts[10] = {0};
   for (unsigned k = 0; k < 100000; k++) counts[fl_drbg_uniform(&d, 10)]++;
   double x = chi_square(counts, 10, 100000);
-  if (x >= 27.88) fprintf(stderr, "  chi-square(9) = %.2f\n", x);
+  if (x >= 27.88) fl_test_err("  chi-square(9) = %.2f\n", x);
   FL_CHECK(x < 27.88);
   /* A range where naive `r % upper` is grossly biased: upper = 3 * 2^62, so
    * 2^64 mod upper = 2^62 and the first third would get half of all draws.
@@ -202,7 +202,7 @@ static void test_drbg_uniform_unbiased_chi_square(void) {
   unsigned thirds[3] = {0};
   for (unsigned k = 0; k < 30000; k++) thirds[fl_drbg_uniform(&d, upper) >> 62]++;
   x = chi_square(thirds, 3, 30000);
-  if (x >= 13.82) fprintf(stderr, "  chi-square(2) = %.2f (%u %u %u)\n", x, thirds[0],
+  if (x >= 13.82) fl_test_err("  chi-square(2) = %.2f (%u %u %u)\n", x, thirds[0],
                           thirds[1], thirds[2]);
   FL_CHECK(x < 13.82);
 }

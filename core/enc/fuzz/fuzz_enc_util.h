@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "flock/enc.h"
+#include "testing/fl_log.h"
 
 /* The libFuzzer entry point every target defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_CHECK(cond)                                                         \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      fl_test_err("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
       abort();                                                                 \
     }                                                                          \
   } while (0)

@@ -1,6 +1,7 @@
 /* Byte codecs: fixed(n), buffer, string (+ UTF-8 check), bool and the array
  * count with its limits. */
 #include "enc/test/enc_test_util.h"
+#include "testing/fl_log.h"
 
 static void fill_pattern(uint8_t *p, size_t n, uint8_t seed) {
   for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(seed + i * 7);
@@ -178,7 +179,7 @@ static void test_enc_utf8_valid_table(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const uint8_t *p = (const uint8_t *)cases[i].s;
     if (fl_enc_utf8_valid(p, strlen(cases[i].s)) != cases[i].valid) {
-      fprintf(stderr, "  utf8 case %zu\n", i);
+      fl_test_err("  utf8 case %zu\n", i);
       FL_CHECK(0);
     }
   }

@@ -81,7 +81,7 @@ static inline size_t check_truncations(dec_fn fn, const uint8_t *full, size_t le
     }
     free(copy);
     if (!ok) {
-      fprintf(stderr, "  truncation to %zu of %zu bytes: rc=%d\n", k, len, rc);
+      fl_test_err("  truncation to %zu of %zu bytes: rc=%d\n", k, len, rc);
       return k + 1;
     }
   }

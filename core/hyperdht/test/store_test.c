@@ -585,7 +585,7 @@ static void test_floods_stay_within_the_limits(void) {
   fl_hyperdht_store_get_stats(st, &s);
   FL_CHECK(s.mutables.high_water <= 2 * cfg.mutables_max);
   FL_CHECK_EQ(fl_hyperdht_store_check(st), 0);
-  printf("  flood: records peak %llu (bound %zu), immutables peak %llu entries / %llu bytes "
+  fl_test_log("  flood: records peak %llu (bound %zu), immutables peak %llu entries / %llu bytes "
          "(bound %zu bytes), memory peak %llu bytes\n",
          (unsigned long long)s.records.high_water, 2 * (cfg.records_max + 1),
          (unsigned long long)s.immutables.high_water,

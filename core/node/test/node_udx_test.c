@@ -11,6 +11,7 @@
 #include <inttypes.h>
 
 #include "node/test/simnet.h"
+#include "testing/fl_log.h"
 
 #define SEC 1000000ull
 #define A_TO_B (4u << 20) /* bytes node 0 streams to node 1 */
@@ -180,7 +181,7 @@ static void test_stream_and_dht_share_lossy_sockets(void) {
   FL_CHECK_EQ(sides[0].received, B_TO_A);
   FL_CHECK(sides[0].drain_seen); /* 4 MiB > its 256 KiB send buffer: the writer was driven */
   /* Every ping sent during the transfer was answered over the same socket. */
-  fprintf(stderr, "  %zu pings each way during the transfer; %" PRIu64 " datagrams lost\n",
+  fl_test_err("  %zu pings each way during the transfer; %" PRIu64 " datagrams lost\n",
           npings, s.lost);
   FL_CHECK(npings >= 5);
   for (size_t i = 0; i < 2; i++)

@@ -193,7 +193,7 @@ static inline bool sn_step(simnet *s, uint64_t until) {
       s->fingerprint = h;
       sn_drain(s, p->to_node);
       if (s->steps % 8 == 0 && fl_node_check(to->n) != 0) {
-        fprintf(stderr, "fl_node_check: rule %d broken\n", fl_node_check(to->n));
+        fl_test_err("fl_node_check: rule %d broken\n", fl_node_check(to->n));
         abort();
       }
     }
@@ -205,7 +205,7 @@ static inline bool sn_step(simnet *s, uint64_t until) {
   if (fl_node_handle_timeout(s->nodes[who].n, s->now_us) != 0) abort();
   sn_drain(s, who);
   if (s->steps % 8 == 0 && fl_node_check(s->nodes[who].n) != 0) {
-    fprintf(stderr, "fl_node_check: rule %d broken\n", fl_node_check(s->nodes[who].n));
+    fl_test_err("fl_node_check: rule %d broken\n", fl_node_check(s->nodes[who].n));
     abort();
   }
   return true;

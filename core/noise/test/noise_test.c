@@ -172,10 +172,10 @@ static void test_noise_every_pattern_completes_with_both_dhs(void) {
     const char *name = fl_noise_pattern_name(i);
     FL_CHECK(fl_noise_pattern_supported(name));
     int rc = run_pattern(name, FL_NOISE_DH_X25519, fl_test_seed() + i);
-    if (rc != 0) printf("  %s X25519: %d\n", name, rc);
+    if (rc != 0) fl_test_log("  %s X25519: %d\n", name, rc);
     FL_CHECK_EQ(rc, 0);
     rc = run_pattern(name, FL_NOISE_DH_ED25519, fl_test_seed() + i);
-    if (rc != 0) printf("  %s Ed25519: %d\n", name, rc);
+    if (rc != 0) fl_test_log("  %s Ed25519: %d\n", name, rc);
     FL_CHECK_EQ(rc, 0);
   }
   FL_CHECK(!fl_noise_pattern_supported("NNpsk0"));
@@ -223,7 +223,7 @@ static void test_noise_read_rejects_every_truncation_and_bit_flip(void) {
       memset(pl, 0xaa, sizeof pl);
       int rc = fl_noise_read_message(reader, bad, blen, pl, sizeof pl, &plen);
       if (rc != FL_ERR_DECODE && rc != FL_ERR_CRYPTO) {
-        printf("  msg%d case %zu: rc %d\n", which + 1, t, rc);
+        fl_test_log("  msg%d case %zu: rc %d\n", which + 1, t, rc);
         FL_CHECK(0);
       }
       /* Short of the fixed part is DECODE; everything else reaches an AEAD. */

@@ -101,7 +101,7 @@ static void test_every_bit_flip_rejected(void) {
       uint64_t frames = 0;
       int rc = feed_responder(bad, n, &data, &frames);
       int want = expected_flip_error(byte, bit, buf);
-      if (rc != want) fprintf(stderr, "  byte %zu bit %d: %d\n", byte, bit, rc);
+      if (rc != want) fl_test_err("  byte %zu bit %d: %d\n", byte, bit, rc);
       FL_CHECK_EQ(rc, want);
       FL_CHECK_EQ(data, 0);
       FL_CHECK_EQ(frames, 0);

@@ -76,7 +76,7 @@ static void test_udx_allocation_failures_never_crash_or_leak(void) {
       if (f.failures == 0) break;     /* past the last allocation: done */
     }
   }
-  printf("  %llu runs, %llu completed despite a failed allocation\n",
+  fl_test_log("  %llu runs, %llu completed despite a failed allocation\n",
          (unsigned long long)runs, (unsigned long long)completed);
   FL_CHECK(runs > 20);      /* the loop really walked through allocations */
   FL_CHECK(completed >= 2); /* the unhindered runs (one per mode) completed */
